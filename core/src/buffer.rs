@@ -1,0 +1,110 @@
+//! [`BufWriter`]: a [`core::fmt::Write`] into a caller's fixed byte buffer.
+
+use core::fmt;
+
+/// The caller's buffer is too small for the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferTooSmall {
+    /// Bytes the output needs.
+    pub needed: usize,
+    /// Bytes the buffer has.
+    pub capacity: usize,
+}
+
+impl fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "buffer too small: {} bytes needed, {} available",
+            self.needed, self.capacity
+        )
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for BufferTooSmall {}
+
+/// Writes UTF-8 text into a fixed byte buffer; never allocates, fails cleanly when full.
+#[derive(Debug)]
+pub struct BufWriter<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+}
+
+impl<'b> BufWriter<'b> {
+    /// A writer at the start of `buf`.
+    pub fn new(buf: &'b mut [u8]) -> Self {
+        BufWriter { buf, len: 0 }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The text written, borrowed for the buffer's lifetime.
+    pub fn into_str(self) -> &'b str {
+        let written = &self.buf[..self.len];
+        // Only whole `&str`s are ever copied in, so this is valid UTF-8.
+        core::str::from_utf8(written).unwrap_or("")
+    }
+}
+
+impl fmt::Write for BufWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Counts the bytes written to it.
+#[derive(Debug, Default)]
+pub(crate) struct LenCounter(pub usize);
+
+impl fmt::Write for LenCounter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// Text that can write itself to any [`fmt::Write`] with plain `write_str` calls, so that using it
+/// does not pull in `core::fmt`'s formatting machinery (which matters for wasm size).
+pub trait WriteTo {
+    /// Writes the text to `w`.
+    fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result;
+
+    /// The length of the text, in bytes.
+    fn encoded_len(&self) -> usize {
+        let mut counter = LenCounter::default();
+        let _ = self.write_to(&mut counter);
+        counter.0
+    }
+
+    /// Writes the text into `buf` and returns it, or says how many bytes it needs.
+    fn encode<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, BufferTooSmall> {
+        let capacity = buf.len();
+        let mut w = BufWriter::new(buf);
+        if self.write_to(&mut w).is_ok() {
+            return Ok(w.into_str());
+        }
+        Err(BufferTooSmall {
+            needed: self.encoded_len(),
+            capacity,
+        })
+    }
+}
+
+impl WriteTo for str {
+    fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        w.write_str(self)
+    }
+}

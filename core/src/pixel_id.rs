@@ -1,0 +1,304 @@
+//! [`PixelId`]: the UUID that identifies one creator's pixel.
+
+use core::fmt;
+use core::str::FromStr;
+
+/// A creator's pixel id: a UUID, parsed from its hyphenated form and shown in canonical lowercase.
+///
+/// Parsing is case-insensitive, never allocates and is usable in `const` contexts.
+///
+/// ```
+/// use dtpixel::PixelId;
+///
+/// let id: PixelId = "784E6454-8C63-44C5-89DB-6DCD33ABCDEF".parse()?;
+/// assert_eq!(id.to_string(), "784e6454-8c63-44c5-89db-6dcd33abcdef");
+///
+/// const SEED: PixelId = PixelId::from_bytes([
+///     0x78, 0x4e, 0x64, 0x54, 0x8c, 0x63, 0x44, 0xc5, 0x89, 0xdb, 0x6d, 0xcd, 0x33, 0xab, 0xcd, 0xef,
+/// ]);
+/// assert_eq!(id, SEED);
+/// # Ok::<(), dtpixel::PixelIdError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct PixelId([u8; 16]);
+
+/// Why a string is not a pixel id. Cheap to create and `Copy`; its `Display` says what is wrong and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelIdError {
+    /// The input is not 36 bytes long (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`).
+    Length {
+        /// The length that was found, in bytes.
+        len: usize,
+    },
+    /// A byte that should be a hexadecimal digit is not one.
+    BadChar {
+        /// The byte found (the first byte of the character when it is not ASCII).
+        byte: u8,
+        /// Its 0-based byte index in the input.
+        index: usize,
+    },
+    /// A hyphen is missing at one of the positions 8, 13, 18, 23, or stands elsewhere.
+    Hyphen {
+        /// The 0-based byte index where a hyphen was expected, or where a stray one stands.
+        index: usize,
+    },
+}
+
+impl fmt::Display for PixelIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            PixelIdError::Length { len } => write!(
+                f,
+                "invalid pixel id: expected 36 characters (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), found {len}"
+            ),
+            PixelIdError::BadChar { byte, index } if byte.is_ascii_graphic() => write!(
+                f,
+                "invalid pixel id: '{}' at index {index} is not a hexadecimal digit",
+                byte as char
+            ),
+            PixelIdError::BadChar { byte, index } => write!(
+                f,
+                "invalid pixel id: byte 0x{byte:02x} at index {index} is not a hexadecimal digit"
+            ),
+            PixelIdError::Hyphen { index } if HYPHENS.contains(&index) => {
+                write!(f, "invalid pixel id: expected '-' at index {index}")
+            }
+            PixelIdError::Hyphen { index } => {
+                write!(f, "invalid pixel id: unexpected '-' at index {index}")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for PixelIdError {}
+
+/// Byte positions of the four hyphens in the hyphenated form.
+const HYPHENS: [usize; 4] = [8, 13, 18, 23];
+
+/// The value of each ASCII hex digit, or `0xff`.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
+impl PixelId {
+    /// Length of the hyphenated form, in bytes.
+    pub const LENGTH: usize = 36;
+
+    /// A pixel id from its 16 bytes (big-endian, as printed).
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        PixelId(bytes)
+    }
+
+    /// A random (version 4) pixel id made from 16 random bytes supplied by the caller,
+    /// with the version and variant bits set as RFC 9562 requires.
+    pub const fn from_random_bytes(mut bytes: [u8; 16]) -> Self {
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        PixelId(bytes)
+    }
+
+    /// The 16 bytes of the id.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// Parses the hyphenated form (`784e6454-8c63-44c5-89db-6dcd33abcdef`), in any letter case.
+    pub const fn parse(s: &str) -> Result<Self, PixelIdError> {
+        Self::parse_bytes(s.as_bytes())
+    }
+
+    /// Parses the hyphenated form from bytes; see [`PixelId::parse`].
+    pub const fn parse_bytes(s: &[u8]) -> Result<Self, PixelIdError> {
+        if s.len() != Self::LENGTH {
+            return Err(PixelIdError::Length { len: s.len() });
+        }
+        let mut out = [0u8; 16];
+        let mut i = 0; // index into s
+        let mut o = 0; // index into out
+        while i < Self::LENGTH {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if s[i] != b'-' {
+                    return Err(PixelIdError::Hyphen { index: i });
+                }
+                i += 1;
+                continue;
+            }
+            let hi = HEX_VALUE[s[i] as usize];
+            if hi == 0xff {
+                return Err(Self::bad_char(s[i], i));
+            }
+            let lo = HEX_VALUE[s[i + 1] as usize];
+            if lo == 0xff {
+                return Err(Self::bad_char(s[i + 1], i + 1));
+            }
+            out[o] = (hi << 4) | lo;
+            o += 1;
+            i += 2;
+        }
+        Ok(PixelId(out))
+    }
+
+    const fn bad_char(byte: u8, index: usize) -> PixelIdError {
+        if byte == b'-' {
+            PixelIdError::Hyphen { index }
+        } else {
+            PixelIdError::BadChar { byte, index }
+        }
+    }
+
+    /// Writes the canonical lowercase hyphenated form into `buf` and returns it as a `&str`.
+    ///
+    /// ```
+    /// let id = dtpixel::PixelId::parse("784e6454-8c63-44c5-89db-6dcd33abcdef").unwrap();
+    /// let mut buf = [0u8; dtpixel::PixelId::LENGTH];
+    /// assert_eq!(id.encode_lower(&mut buf), "784e6454-8c63-44c5-89db-6dcd33abcdef");
+    /// ```
+    pub fn encode_lower<'b>(&self, buf: &'b mut [u8; Self::LENGTH]) -> &'b str {
+        let mut o = 0;
+        for (i, byte) in self.0.iter().enumerate() {
+            if i == 4 || i == 6 || i == 8 || i == 10 {
+                buf[o] = b'-';
+                o += 1;
+            }
+            buf[o] = HEX_LOWER[(byte >> 4) as usize];
+            buf[o + 1] = HEX_LOWER[(byte & 0x0f) as usize];
+            o += 2;
+        }
+        // Only ASCII hex digits and hyphens were written.
+        core::str::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for PixelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; Self::LENGTH];
+        f.pad(self.encode_lower(&mut buf))
+    }
+}
+
+impl fmt::Debug for PixelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PixelId({self})")
+    }
+}
+
+impl FromStr for PixelId {
+    type Err = PixelIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<&str> for PixelId {
+    type Error = PixelIdError;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        Self::parse(s)
+    }
+}
+
+impl From<[u8; 16]> for PixelId {
+    fn from(bytes: [u8; 16]) -> Self {
+        PixelId(bytes)
+    }
+}
+
+impl From<PixelId> for [u8; 16] {
+    fn from(id: PixelId) -> Self {
+        id.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::format;
+    use std::prelude::rust_2021::*;
+
+    const SEED: &str = "784e6454-8c63-44c5-89db-6dcd33abcdef";
+
+    #[test]
+    fn parses_and_displays_canonical_lowercase() {
+        let upper = PixelId::parse(&SEED.to_ascii_uppercase()).unwrap();
+        assert_eq!(upper, PixelId::parse(SEED).unwrap());
+        assert_eq!(upper.to_string(), SEED);
+        assert_eq!(format!("{upper:?}"), format!("PixelId({SEED})"));
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        assert_eq!(PixelId::parse(""), Err(PixelIdError::Length { len: 0 }));
+        assert_eq!(
+            PixelId::parse(&SEED[..35]),
+            Err(PixelIdError::Length { len: 35 })
+        );
+        let bad = "784e6454-8c63-44c5-89db-6dcd33abcdeg";
+        assert_eq!(
+            PixelId::parse(bad),
+            Err(PixelIdError::BadChar {
+                byte: b'g',
+                index: 35
+            })
+        );
+        assert_eq!(
+            PixelId::parse(bad).unwrap_err().to_string(),
+            "invalid pixel id: 'g' at index 35 is not a hexadecimal digit"
+        );
+        let moved = "784e645-48c63-44c5-89db-6dcd33abcdef";
+        assert_eq!(
+            PixelId::parse(moved),
+            Err(PixelIdError::Hyphen { index: 7 })
+        );
+        assert_eq!(
+            PixelId::parse(moved).unwrap_err().to_string(),
+            "invalid pixel id: unexpected '-' at index 7"
+        );
+        let missing = "784e6454x8c63-44c5-89db-6dcd33abcdef";
+        assert_eq!(
+            PixelId::parse(missing).unwrap_err().to_string(),
+            "invalid pixel id: expected '-' at index 8"
+        );
+        // A multi-byte character: reported by its first byte, never a panic on a char boundary.
+        let unicode = "784e6454-8c63-44c5-89db-6dcd33abcdé";
+        assert_eq!(unicode.len(), 36);
+        assert_eq!(
+            PixelId::parse(unicode),
+            Err(PixelIdError::BadChar {
+                byte: 0xc3,
+                index: 34
+            })
+        );
+    }
+
+    #[test]
+    fn random_ids_are_version_4() {
+        let id = PixelId::from_random_bytes([0xff; 16]);
+        let s = id.to_string();
+        assert_eq!(&s[14..15], "4");
+        assert!(matches!(&s[19..20], "8" | "9" | "a" | "b"));
+        assert_eq!(PixelId::parse(&s).unwrap(), id);
+    }
+
+    #[test]
+    fn matches_the_uuid_crate() {
+        let ours = PixelId::parse(SEED).unwrap();
+        let theirs = uuid::Uuid::parse_str(SEED).unwrap();
+        assert_eq!(ours.as_bytes(), theirs.as_bytes());
+        assert_eq!(ours.to_string(), theirs.hyphenated().to_string());
+    }
+}
