@@ -1,1 +1,38 @@
-fn main() {}
+//! Build automation for dtpixel (`cargo xtask <command>`), the Rust convention for project scripts.
+//!
+//! - `cargo xtask test`: installs what it needs, then runs every check and test and prints a
+//!   closing `N passed, N failed` line.
+//! - `cargo xtask demo`: builds the browser package and runs the collector with the demo shop.
+//! - `cargo xtask pkg`: builds the npm package of the browser bundle into `pkg/`.
+//! - `cargo xtask bench [--smoke]`: runs the benchmarks and rewrites BENCHMARKS.md.
+#![deny(missing_docs)]
+
+mod run;
+mod test;
+#[allow(dead_code)] // helpers for the pkg, demo and bench commands
+mod toolchain;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "test" => test::main(rest),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <test | demo | pkg | bench [--smoke]>");
+            Ok(())
+        }
+        other => Err(format!("unknown command '{other}' (try: cargo xtask help)")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
