@@ -47,7 +47,7 @@ pub enum EventTypeError {
     Empty,
     /// The name is longer than [`EventType::MAX_LEN`] bytes.
     TooLong {
-        /// The length found, in bytes (at least `MAX_LEN + 1`; decoding stops counting there).
+        /// The length found, in bytes.
         len: usize,
     },
     /// The name does not start with a lowercase ASCII letter.
@@ -131,28 +131,41 @@ impl EventType {
     }
 
     /// Parses an event name from a stream of characters (for example a percent-decoded query value),
-    /// without allocating. Stops reading at the first character that makes the name invalid.
+    /// without allocating. Gives exactly the result [`EventType::parse`] gives for the same text.
     pub fn from_chars(chars: impl IntoIterator<Item = char>) -> Result<Self, EventTypeError> {
         let mut buf = [0u8; Self::MAX_LEN];
         let mut len = 0;
+        let mut first_error = None;
         for c in chars {
             let mut utf8 = [0u8; 4];
             let encoded = c.encode_utf8(&mut utf8).as_bytes();
-            if !c.is_ascii() {
-                return Err(if len == 0 {
-                    EventTypeError::BadStart { byte: encoded[0] }
+            if first_error.is_none() {
+                let byte = encoded[0];
+                let valid = if len == 0 {
+                    byte.is_ascii_lowercase()
                 } else {
-                    EventTypeError::BadChar {
-                        byte: encoded[0],
-                        index: len,
-                    }
-                });
+                    byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_'
+                };
+                if !valid {
+                    first_error = Some(if len == 0 {
+                        EventTypeError::BadStart { byte }
+                    } else {
+                        EventTypeError::BadChar { byte, index: len }
+                    });
+                } else if let Some(slot) = buf.get_mut(len) {
+                    *slot = byte;
+                }
             }
-            if len == Self::MAX_LEN {
-                return Err(EventTypeError::TooLong { len: len + 1 });
-            }
-            buf[len] = c as u8;
-            len += 1;
+            len += encoded.len();
+        }
+        if len == 0 {
+            return Err(EventTypeError::Empty);
+        }
+        if len > Self::MAX_LEN {
+            return Err(EventTypeError::TooLong { len });
+        }
+        if let Some(e) = first_error {
+            return Err(e);
         }
         match core::str::from_utf8(&buf[..len]) {
             Ok(name) => Self::parse(name),
@@ -355,7 +368,7 @@ mod tests {
         let long = "a".repeat(1000);
         assert_eq!(
             EventType::from_chars(long.chars()),
-            Err(EventTypeError::TooLong { len: 65 })
+            Err(EventTypeError::TooLong { len: 1000 })
         );
     }
 }

@@ -288,7 +288,8 @@ fn strip_scheme(input: &str) -> Option<&str> {
 fn scan_query(query: &str) -> Result<(EventType, Option<(usize, usize)>), HitError> {
     let mut event_type = None;
     let mut cache_bust = None;
-    for (name, value) in urlencoded::parse(query) {
+    let mut pairs = urlencoded::parse(query);
+    while let Some((name, value, value_start)) = pairs.next_with_value_start() {
         if name.decodes_to(EVENT_TYPE_PARAM) {
             if event_type.is_some() {
                 return Err(HitError::RepeatedEventType);
@@ -301,8 +302,7 @@ fn scan_query(query: &str) -> Result<(EventType, Option<(usize, usize)>), HitErr
             if cache_bust.is_some() {
                 return Err(HitError::RepeatedCacheBust);
             }
-            let start = value.raw().as_ptr() as usize - query.as_ptr() as usize;
-            cache_bust = Some((start, start + value.raw().len()));
+            cache_bust = Some((value_start, value_start + value.raw().len()));
         }
     }
     Ok((event_type.unwrap_or(EventType::PAGE_LOAD), cache_bust))
@@ -327,7 +327,7 @@ impl<'a> PixelHit<'a> {
     /// The cache-buster (`cb`), still encoded; [`Component`] decodes it on demand.
     pub fn cache_bust(&self) -> Option<Component<'_>> {
         self.cache_bust
-            .map(|(start, end)| Component::new(&self.query.as_str()[start..end]))
+            .map(|(start, end)| Component::new(self.query.as_str().get(start..end).unwrap_or("")))
     }
 
     /// How the response must be cached: a hit with a cache-buster is counted every time

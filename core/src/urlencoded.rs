@@ -90,37 +90,53 @@ fn percent_triplet(b: u8) -> &'static str {
 ///
 /// Empty sequences between `&` are skipped; a sequence without `=` is a name with an empty value.
 pub fn parse(query: &str) -> Pairs<'_> {
-    Pairs { rest: query }
+    Pairs { query, position: 0 }
 }
 
 /// The pairs of a query, in order; see [`parse`].
 #[derive(Clone, Debug)]
 pub struct Pairs<'a> {
-    rest: &'a str,
+    query: &'a str,
+    /// Byte index of the next sequence in `query`.
+    position: usize,
+}
+
+impl<'a> Pairs<'a> {
+    /// The next pair, with the byte index in the query where its value starts.
+    pub(crate) fn next_with_value_start(
+        &mut self,
+    ) -> Option<(Component<'a>, Component<'a>, usize)> {
+        loop {
+            let rest = self.query.get(self.position..).filter(|r| !r.is_empty())?;
+            let start = self.position;
+            let seq = match rest.find('&') {
+                Some(i) => {
+                    self.position += i + 1;
+                    &rest[..i]
+                }
+                None => {
+                    self.position = self.query.len();
+                    rest
+                }
+            };
+            if seq.is_empty() {
+                continue;
+            }
+            let (name, value, value_start) = match seq.find('=') {
+                Some(i) => (&seq[..i], &seq[i + 1..], start + i + 1),
+                None => (seq, "", start + seq.len()),
+            };
+            return Some((Component::new(name), Component::new(value), value_start));
+        }
+    }
 }
 
 impl<'a> Iterator for Pairs<'a> {
     type Item = (Component<'a>, Component<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if self.rest.is_empty() {
-                return None;
-            }
-            let (seq, rest) = match self.rest.find('&') {
-                Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-                None => (self.rest, ""),
-            };
-            self.rest = rest;
-            if seq.is_empty() {
-                continue;
-            }
-            let (name, value) = match seq.find('=') {
-                Some(i) => (&seq[..i], &seq[i + 1..]),
-                None => (seq, ""),
-            };
-            return Some((Component::new(name), Component::new(value)));
-        }
+        self.next_with_value_start()
+            .map(|(name, value, _)| (name, value))
     }
 }
 
