@@ -1,9 +1,7 @@
 //! Property tests: whatever the builder writes, the parser reads back exactly.
 
 use dtpixel::urlencoded::{self, Serialized};
-use dtpixel::{
-    BaseUrl, CacheBust, EventType, HitParser, ImgTag, PixelHit, PixelId, PixelUrl, WriteTo,
-};
+use dtpixel::{BaseUrl, CacheBust, EventType, HitParser, ImgTag, PixelId, PixelUrl, WriteTo};
 use proptest::prelude::*;
 
 fn event_name() -> impl Strategy<Value = String> {
