@@ -1,7 +1,7 @@
 //! The core never panics, whatever it is given: arbitrary text and bytes into every parser.
 //! (The fuzz target in `core/fuzz` explores the same entry points with coverage guidance.)
 
-use dtpixel::{urlencoded, BaseUrl, EventType, HitParser, PixelHit, PixelId};
+use dtpixel::{urlencoded, BaseUrl, EventType, HitParser, PixelId};
 use proptest::prelude::*;
 
 /// Pieces that steer random input toward the parser's interesting paths.
