@@ -71,3 +71,8 @@ pub use http_support::{error_response, gif_response};
 pub use pixel_id::{PixelId, PixelIdError};
 pub use pixel_url::{CacheBust, PixelUrl, ReservedParam, CACHE_BUST_PARAM, EVENT_TYPE_PARAM};
 pub use tag::{HtmlEscaper, ImgTag};
+
+/// The README's Rust examples, run as doc tests so they stay true.
+#[cfg(all(doctest, feature = "http"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
