@@ -5,8 +5,10 @@
 //! - `cargo xtask demo`: builds the browser package and runs the collector with the demo shop.
 //! - `cargo xtask pkg`: builds the npm package of the browser bundle into `pkg/`.
 //! - `cargo xtask bench [--smoke]`: runs the benchmarks and rewrites BENCHMARKS.md.
+//! - `cargo xtask fuzz [--seconds N]`: fuzzes the core's hit parser.
 #![deny(missing_docs)]
 
+mod fuzz;
 mod run;
 mod test;
 #[allow(dead_code)] // helpers for the pkg, demo and bench commands
@@ -22,8 +24,11 @@ fn main() -> ExitCode {
     };
     let result = match command {
         "test" => test::main(rest),
+        "fuzz" => fuzz::main(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <test | demo | pkg | bench [--smoke]>");
+            println!(
+                "usage: cargo xtask <test | demo | pkg | bench [--smoke] | fuzz [--seconds N]>"
+            );
             Ok(())
         }
         other => Err(format!("unknown command '{other}' (try: cargo xtask help)")),

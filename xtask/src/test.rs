@@ -84,6 +84,9 @@ fn pipeline(quick: bool, counts: &mut Counts) -> Result<(), String> {
                 .args(features),
         )?;
     }
+
+    step("fuzzing the hit parser (30 s, libFuzzer + AddressSanitizer)");
+    crate::fuzz::run_for(30)?;
     Ok(())
 }
 
