@@ -1,1 +1,4 @@
 //! Shared helpers for the cross-crate tests.
+
+pub mod browser;
+pub mod recording_server;
