@@ -1,0 +1,199 @@
+//! `dtpixel serve`: options, start-up, routes and graceful shutdown (SIGINT/SIGTERM: stop
+//! accepting, finish the requests in flight, write every queued hit, checkpoint the WAL).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use clap::Args;
+use dtpixel::{EventType, HitParser};
+use tokio::net::TcpListener;
+
+use crate::filter::Filter;
+use crate::writer::{self, Limits, Writer};
+use crate::{demo, report_api, report_html, DbArgs, Failure};
+
+/// The options of `dtpixel serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port; the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: DbArgs,
+    /// A path prefix for pixel URLs, such as /t for https://shop.example/t/pixel/….
+    #[arg(long, default_value = "")]
+    prefix: String,
+    /// The event types recorded, comma-separated; any other is refused with a 400.
+    #[arg(long, value_delimiter = ',', default_value = "page_load,add_to_cart")]
+    events: Vec<String>,
+    /// Take the client IP from X-Forwarded-For (its last entry); only behind a proxy you run.
+    #[arg(long)]
+    trust_proxy: bool,
+    /// Also serve the demo shop under /demo/.
+    #[arg(long)]
+    demo: bool,
+    /// The browser package served at /demo/pkg/ (default: <workspace>/pkg).
+    #[arg(long)]
+    pkg_dir: Option<PathBuf>,
+    /// Hits that may wait to be written; more get a 503.
+    #[arg(long, default_value_t = 16_384)]
+    queue_capacity: usize,
+    /// Hits written in one transaction at most.
+    #[arg(long, default_value_t = 4_096)]
+    batch_max: usize,
+    /// Count user agents of the bot list that match this pattern (repeatable), for example
+    /// `headlesschrome` for a headless browser under test.
+    #[arg(long = "count-bot", value_name = "PATTERN")]
+    count_bot: Vec<String>,
+    /// Count every user agent: no bot filtering.
+    #[arg(long)]
+    no_bot_filter: bool,
+}
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The writer's queue.
+    pub writer: Writer,
+    /// The pixel path prefix (validated).
+    pub prefix: Arc<str>,
+    /// The configured event types.
+    pub events: Arc<Vec<EventType>>,
+    /// Prefetch and bot filtering.
+    pub filter: Arc<Filter>,
+    /// Whether X-Forwarded-For is trusted.
+    pub trust_proxy: bool,
+    /// The database file.
+    pub db: Arc<PathBuf>,
+    /// The demo shop, with `--demo`.
+    pub demo: Option<Arc<demo::Demo>>,
+}
+
+/// Parses `--events`: valid, distinct names, at least one.
+pub fn parse_events(names: &[String]) -> Result<Vec<EventType>, Failure> {
+    let mut events = Vec::new();
+    for name in names.iter().map(|n| n.trim()) {
+        let event = EventType::parse(name).map_err(|e| Failure::usage(format!("--events: {e}")))?;
+        if events.contains(&event) {
+            return Err(Failure::usage(format!(
+                "--events: '{name}' is listed twice"
+            )));
+        }
+        events.push(event);
+    }
+    if events.is_empty() {
+        return Err(Failure::usage(
+            "--events: at least one event type is needed",
+        ));
+    }
+    Ok(events)
+}
+
+/// Runs the collector until SIGINT or SIGTERM.
+pub fn run(args: ServeArgs) -> Result<(), Failure> {
+    let events = parse_events(&args.events)?;
+    HitParser::new()
+        .with_prefix(&args.prefix)
+        .map_err(|e| Failure::usage(format!("--prefix: {e}")))?;
+    if args.queue_capacity == 0 || args.batch_max == 0 {
+        return Err(Failure::usage(
+            "--queue-capacity and --batch-max must be at least 1",
+        ));
+    }
+    let demo = if args.demo {
+        let pkg_dir = args.pkg_dir.clone().unwrap_or_else(demo::default_pkg_dir);
+        Some(Arc::new(demo::Demo::new(pkg_dir)))
+    } else {
+        None
+    };
+    if let Some(demo) = &demo {
+        demo.register_creators(&args.db.db)
+            .map_err(Failure::runtime)?;
+    }
+    let (writer, writer_thread) = writer::start(
+        &args.db.db,
+        Limits {
+            queue_capacity: args.queue_capacity,
+            batch_max: args.batch_max,
+        },
+    )
+    .map_err(Failure::runtime)?;
+    let state = AppState {
+        writer,
+        prefix: args.prefix.clone().into(),
+        events: Arc::new(events),
+        filter: Arc::new(Filter::new(!args.no_bot_filter, &args.count_bot)),
+        trust_proxy: args.trust_proxy,
+        db: Arc::new(args.db.db.clone()),
+        demo,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::runtime(format!("cannot start the runtime: {e}")))?;
+    let served = runtime.block_on(serve(args.listen, state));
+    // Every request in flight has been answered; write what is still queued.
+    writer_thread.shutdown();
+    served?;
+    eprintln!("dtpixel: stopped; every acknowledged hit is on disk");
+    Ok(())
+}
+
+async fn serve(listen: SocketAddr, state: AppState) -> Result<(), Failure> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
+    let demo = state.demo.is_some();
+    let app = router(state);
+    println!("dtpixel: listening on http://{local}");
+    if demo {
+        println!("dtpixel: demo shop at http://{local}/demo/creators.html, report at http://{local}/report");
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| Failure::runtime(format!("server error: {e}")))
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .route("/api/report", get(report_api::api_report))
+        .route("/api/filtered", get(report_api::api_filtered))
+        .route("/report", get(report_html::page));
+    if state.demo.is_some() {
+        app = app.merge(demo::routes());
+    }
+    app.fallback(crate::hit_handler::pixel).with_state(state)
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    eprintln!("dtpixel: shutting down: finishing requests and writing queued hits");
+}

@@ -1,0 +1,280 @@
+//! The SQLite database: schema, the writer's batch inserts, salts, creators and the report
+//! queries. WAL journal, `synchronous=FULL`: a committed transaction survives a killed process
+//! (and a power cut).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+/// How long a connection waits for another writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS pixels (
+    pixel_id   TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hits (
+    id          INTEGER PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    day         TEXT NOT NULL,
+    pixel_id    TEXT NOT NULL,
+    event_type  TEXT NOT NULL,
+    cache_bust  INTEGER NOT NULL,
+    visitor     BLOB NOT NULL,
+    filtered    TEXT,
+    query       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hits_counted
+    ON hits (pixel_id, event_type, day, visitor) WHERE filtered IS NULL;
+CREATE INDEX IF NOT EXISTS hits_filtered
+    ON hits (pixel_id, filtered, day) WHERE filtered IS NOT NULL;
+CREATE TABLE IF NOT EXISTS salts (
+    day  TEXT PRIMARY KEY,
+    salt BLOB NOT NULL
+);
+";
+
+/// Opens (creating when missing) the database for writing, in WAL mode, with the schema.
+pub fn open_rw(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open(path)
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+        .map_err(err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!(
+            "database {}: cannot switch to WAL (journal mode is {mode})",
+            path.display()
+        ));
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL;")
+        .map_err(err)?;
+    conn.execute_batch(SCHEMA).map_err(err)?;
+    Ok(conn)
+}
+
+/// Opens an existing database read-only (for the reports).
+pub fn open_ro(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| format!("database {}: {e}", path.display()))?;
+    Ok(conn)
+}
+
+/// One hit as stored.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Reception time, Unix milliseconds.
+    pub received_ms: i64,
+    /// UTC day of reception, `YYYY-MM-DD`.
+    pub day: String,
+    /// Canonical pixel id.
+    pub pixel_id: String,
+    /// Event type name.
+    pub event_type: String,
+    /// Whether the hit carried a cache-buster.
+    pub cache_bust: bool,
+    /// The visitor key.
+    pub visitor: [u8; 16],
+    /// Why the hit is not counted (`bot`, `prefetch`, `head`), if so.
+    pub filtered: Option<&'static str>,
+    /// The raw query string.
+    pub query: String,
+}
+
+/// Inserts `rows` in one transaction (one commit, one fsync: group commit).
+pub fn insert_batch(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO hits (received_ms, day, pixel_id, event_type, cache_bust, visitor, filtered, query)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for r in rows {
+            stmt.execute(params![
+                r.received_ms,
+                r.day,
+                r.pixel_id,
+                r.event_type,
+                r.cache_bust,
+                &r.visitor[..],
+                r.filtered,
+                r.query
+            ])?;
+        }
+    }
+    tx.commit()
+}
+
+/// The salt of `day`, created (32 random bytes) when missing; every other day's salt is deleted,
+/// so visitor keys cannot be linked across days.
+pub fn salt_for_day(
+    conn: &mut Connection,
+    day: &str,
+    fresh: [u8; 32],
+) -> rusqlite::Result<[u8; 32]> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute("DELETE FROM salts WHERE day <> ?1", [day])?;
+    let existing: Option<Vec<u8>> = tx
+        .query_row("SELECT salt FROM salts WHERE day = ?1", [day], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let salt = match existing.and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok()) {
+        Some(salt) => salt,
+        None => {
+            tx.execute(
+                "INSERT OR REPLACE INTO salts (day, salt) VALUES (?1, ?2)",
+                params![day, &fresh[..]],
+            )?;
+            fresh
+        }
+    };
+    tx.commit()?;
+    Ok(salt)
+}
+
+/// The days whose salts are stored (for tests and diagnostics).
+#[cfg(test)]
+pub fn salt_days(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT day FROM salts ORDER BY day")?;
+    let days = stmt.query_map([], |row| row.get(0))?.collect();
+    days
+}
+
+/// Stores a creator's name; false when the id already exists.
+pub fn add_pixel(
+    conn: &Connection,
+    pixel_id: &str,
+    name: &str,
+    now_ms: i64,
+) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO pixels (pixel_id, name, created_ms) VALUES (?1, ?2, ?3)",
+        params![pixel_id, name, now_ms],
+    )?;
+    Ok(n == 1)
+}
+
+/// Every named creator: `(pixel_id, name)`, oldest first.
+pub fn pixels(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT pixel_id, name FROM pixels ORDER BY created_ms, pixel_id")?;
+    let rows = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect();
+    rows
+}
+
+/// An inclusive range of UTC days, `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRange {
+    /// First day.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+}
+
+impl Default for DayRange {
+    fn default() -> Self {
+        DayRange {
+            from: "0000-01-01".into(),
+            to: "9999-12-31".into(),
+        }
+    }
+}
+
+/// Counted hits and distinct visitors per `(pixel_id, event_type)` in `range`.
+pub type Counts = BTreeMap<(String, String), (u64, u64)>;
+
+/// Counted (not filtered) hits and distinct visitors per pixel and event type.
+pub fn counts(
+    conn: &Connection,
+    range: &DayRange,
+    pixel: Option<&str>,
+) -> rusqlite::Result<Counts> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT pixel_id, event_type, COUNT(*), COUNT(DISTINCT visitor) FROM hits
+         WHERE filtered IS NULL AND day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
+         GROUP BY pixel_id, event_type",
+    )?;
+    let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
+        Ok((
+            (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+            (row.get::<_, i64>(2)? as u64, row.get::<_, i64>(3)? as u64),
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Filtered hits per `(pixel_id, reason)` in `range`.
+pub fn filtered(
+    conn: &Connection,
+    range: &DayRange,
+    pixel: Option<&str>,
+) -> rusqlite::Result<BTreeMap<(String, String), u64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT pixel_id, filtered, COUNT(*) FROM hits
+         WHERE filtered IS NOT NULL AND day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
+         GROUP BY pixel_id, filtered",
+    )?;
+    let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
+        Ok((
+            (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+            row.get::<_, i64>(2)? as u64,
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Counted hits and distinct visitors per `(day, event_type)` for one pixel.
+pub fn daily(conn: &Connection, range: &DayRange, pixel: &str) -> rusqlite::Result<Counts> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, event_type, COUNT(*), COUNT(DISTINCT visitor) FROM hits
+         WHERE filtered IS NULL AND day BETWEEN ?1 AND ?2 AND pixel_id = ?3
+         GROUP BY day, event_type",
+    )?;
+    let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
+        Ok((
+            (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+            (row.get::<_, i64>(2)? as u64, row.get::<_, i64>(3)? as u64),
+        ))
+    })?;
+    rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salts_rotate_and_old_ones_are_deleted() {
+        let dir = std::env::temp_dir().join(format!("dtpixel-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("salts.db");
+        let _ = std::fs::remove_file(&path);
+        let mut conn = open_rw(&path).unwrap();
+        let a = salt_for_day(&mut conn, "2024-01-01", [1; 32]).unwrap();
+        assert_eq!(a, [1; 32]);
+        // Same day: the stored salt, not the fresh one.
+        assert_eq!(
+            salt_for_day(&mut conn, "2024-01-01", [2; 32]).unwrap(),
+            [1; 32]
+        );
+        let b = salt_for_day(&mut conn, "2024-01-02", [3; 32]).unwrap();
+        assert_eq!(b, [3; 32]);
+        assert_eq!(salt_days(&conn).unwrap(), ["2024-01-02"]);
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
