@@ -127,13 +127,23 @@ fn clap_failure(e: clap::Error) -> ExitCode {
             ExitCode::from(2)
         }
         _ => {
+            // clap's message is its first paragraph (a list such as the missing arguments
+            // continues on indented lines); the usage and hints after it are left out.
             let rendered = e.render().to_string();
-            let first = rendered
+            let paragraph: Vec<&str> = rendered
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("error: {first}");
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = paragraph.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            let message = if message.is_empty() {
+                "invalid arguments"
+            } else {
+                message
+            };
+            eprintln!("error: {message}");
             ExitCode::from(2)
         }
     }
