@@ -55,7 +55,7 @@ fn main() {
     let base = baseline_base();
     let id = PixelId::parse(SEED_ID).expect("the seed id");
     let uuid = uuid::Uuid::parse_str(SEED_ID).expect("the seed id");
-    let (targets, _) = mixed_batch();
+    let (targets, valid) = mixed_batch();
     let url64 = full_url_with_params(64);
     let mut buf = [0u8; 512];
 
@@ -117,4 +117,8 @@ fn main() {
     for (case, allocs) in rows {
         println!("allocs {case} {allocs:.2}");
     }
+    let bytes: usize = targets.iter().map(String::len).sum();
+    println!("info batch_hits {}", targets.len());
+    println!("info batch_valid {valid}");
+    println!("info batch_bytes {bytes}");
 }

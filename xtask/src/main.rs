@@ -8,7 +8,9 @@
 //! - `cargo xtask fuzz [--seconds N]`: fuzzes the core's hit parser.
 #![deny(missing_docs)]
 
+mod bench;
 mod fuzz;
+mod pkg;
 mod run;
 mod test;
 #[allow(dead_code)] // helpers for the pkg, demo and bench commands
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
     let result = match command {
         "test" => test::main(rest),
         "fuzz" => fuzz::main(rest),
+        "pkg" => pkg::main(rest),
+        "bench" => bench::main(rest),
         "help" | "--help" | "-h" => {
             println!(
                 "usage: cargo xtask <test | demo | pkg | bench [--smoke] | fuzz [--seconds N]>"
