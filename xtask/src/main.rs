@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod bench;
+mod demo;
 mod fuzz;
 mod pkg;
 mod run;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     };
     let result = match command {
         "test" => test::main(rest),
+        "demo" => demo::main(rest),
         "fuzz" => fuzz::main(rest),
         "pkg" => pkg::main(rest),
         "bench" => bench::main(rest),
