@@ -87,6 +87,9 @@ fn pipeline(quick: bool, counts: &mut Counts) -> Result<(), String> {
 
     step("fuzzing the hit parser (30 s, libFuzzer + AddressSanitizer)");
     crate::fuzz::run_for(30)?;
+
+    step("benchmark smoke run (cargo xtask bench --smoke: every benchmark, briefly; report in target/bench/smoke/)");
+    crate::bench::main(&["--smoke".to_string()])?;
     Ok(())
 }
 

@@ -1,9 +1,460 @@
-//! The browser benchmark (bundle bytes and time to pixel).
+//! The browser benchmark: bytes of everything a page loads for our client beside the peers'
+//! published npm packages (fetched at bench time with `npm pack`, never committed), and the time
+//! from navigation start to the pixel request's start (Resource Timing) in headless Chromium on
+//! loopback, for the seed's inline snippet (the floor), our ESM bundle, our `auto.js` and a peer.
 
-use super::report::Section;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use dtpixel_tests::browser::{Browser, Options};
+use dtpixel_tests::recording_server::RecordingServer;
+use serde_json::{json, Value};
+
+use super::report::{count, ratio, verdict, Section, Table};
 use super::Mode;
+use crate::{run, toolchain};
+
+/// Issue 5's target: our median within 1.5× of the inline snippet's.
+const TIME_TARGET: f64 = 1.5;
+/// The seed's pixel id.
+const PIXEL_ID: &str = "784e6454-8c63-44c5-89db-6dcd33abcdef";
+
+/// A peer's npm package and the file a page loads from it (as named in shared/ANCHORS.md).
+struct Peer {
+    name: &'static str,
+    package: &'static str,
+    version: &'static str,
+    file: &'static str,
+}
+
+const PEERS: &[Peer] = &[
+    Peer {
+        name: "Plausible",
+        package: "@plausible-analytics/tracker",
+        version: "0.4.6",
+        file: "plausible.js",
+    },
+    Peer {
+        name: "Snowplow",
+        package: "@snowplow/browser-tracker",
+        version: "4.10.1",
+        file: "dist/index.umd.min.js",
+    },
+    Peer {
+        name: "Segment",
+        package: "@segment/analytics-next",
+        version: "1.84.3",
+        file: "dist/umd/standalone.js",
+    },
+    Peer {
+        name: "PostHog",
+        package: "posthog-js",
+        version: "1.449.2",
+        file: "dist/array.js",
+    },
+];
+
+fn loads(mode: Mode) -> usize {
+    match mode {
+        Mode::Full => 31,
+        Mode::Smoke => 3,
+    }
+}
+
+fn gzip9_len(path: &Path) -> Result<u64, String> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c", "-n"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("running gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip -9 {} failed", path.display()));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+fn sizes(files: &[PathBuf]) -> Result<(u64, u64), String> {
+    let (mut raw, mut gz) = (0, 0);
+    for f in files {
+        raw += std::fs::metadata(f)
+            .map_err(|e| format!("{}: {e}", f.display()))?
+            .len();
+        gz += gzip9_len(f)?;
+    }
+    Ok((raw, gz))
+}
+
+/// `npm pack`s a peer's package into `target/bench/npm/` (once) and unpacks it; returns the
+/// package directory.
+fn fetch_peer(npm: &Path, peer: &Peer) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(npm).map_err(|e| e.to_string())?;
+    let tarball = npm.join(format!(
+        "{}-{}.tgz",
+        peer.package.trim_start_matches('@').replace('/', "-"),
+        peer.version
+    ));
+    if !tarball.is_file() {
+        run::status(
+            Command::new("npm")
+                .args([
+                    "pack",
+                    &format!("{}@{}", peer.package, peer.version),
+                    "--silent",
+                ])
+                .current_dir(npm),
+        )?;
+    }
+    let dir = npm.join(format!("{}-{}", peer.name.to_lowercase(), peer.version));
+    if !dir.join("package").join(peer.file).is_file() {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        run::status(
+            Command::new("tar")
+                .arg("-xzf")
+                .arg(&tarball)
+                .arg("-C")
+                .arg(&dir),
+        )?;
+    }
+    Ok(dir.join("package"))
+}
+
+/// The pages measured, each firing one request to the loopback server on load.
+struct Variant {
+    name: &'static str,
+    path: &'static str,
+    /// What the measured request's URL contains.
+    request: &'static str,
+}
+
+const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "inline snippet (the seed's hand-written JS, the floor)",
+        path: "/inline.html",
+        request: "/pixel/",
+    },
+    Variant {
+        name: "dtpixel ESM bundle (`import { start } from \"dtpixel\"`)",
+        path: "/esm.html",
+        request: "/pixel/",
+    },
+    Variant {
+        name: "dtpixel `auto.js` (one tag)",
+        path: "/auto.html",
+        request: "/pixel/",
+    },
+    Variant {
+        name: "Plausible @plausible-analytics/tracker 0.4.6 (ESM, `init()`)",
+        path: "/plausible.html",
+        request: "/api/event",
+    },
+];
+
+fn pages(server: &RecordingServer) {
+    let origin = server.origin();
+    let shell = |head: &str| {
+        format!(
+            "<!doctype html><html><head><meta charset=utf-8><title>shop</title>{head}</head>\
+             <body><h1>Winter sale</h1><p>A product page.</p></body></html>"
+        )
+    };
+    // The seed's snippet: read dt_pixel_id from the landing URL and inject the hidden <img>.
+    server.page(
+        "/inline.html",
+        &shell(&format!(
+            "<script>\n\
+             var id = new URLSearchParams(location.search).get('dt_pixel_id');\n\
+             if (id) {{\n\
+               var img = document.createElement('img');\n\
+               img.height = 1; img.width = 1; img.style.display = 'none';\n\
+               img.src = '{origin}/pixel/' + encodeURIComponent(id) + '/event.gif?event_type=page_load';\n\
+               document.head.appendChild(img);\n\
+             }}\n\
+             </script>"
+        )),
+    );
+    server.page(
+        "/esm.html",
+        &shell(&format!(
+            "<script type=module>import {{ start }} from '/pkg/dtpixel.js'; \
+             start({{ base: '{origin}', mode: 'cached' }});</script>"
+        )),
+    );
+    server.page(
+        "/auto.html",
+        &shell(&format!(
+            "<script type=module src=/pkg/auto.js data-base='{origin}' data-mode=cached></script>"
+        )),
+    );
+    server.page(
+        "/plausible.html",
+        &shell(&format!(
+            "<script type=module>import {{ init }} from '/peer/plausible/plausible.js'; \
+             init({{ domain: 'shop.example', endpoint: '{origin}/api/event', captureOnLocalhost: true }});</script>"
+        )),
+    );
+    server.file("/api/event", "text/plain", b"ok");
+}
+
+/// Navigates to a page and returns when the measured request started (ms after navigation start)
+/// and every resource the page loaded.
+fn measure(
+    browser: &Browser,
+    server: &RecordingServer,
+    variant: &Variant,
+    n: usize,
+) -> Result<(f64, Vec<String>), String> {
+    let url = server.url(&format!(
+        "{}?dt_pixel_id={PIXEL_ID}&visit={n}",
+        variant.path
+    ));
+    browser.goto(&url).map_err(|e| e.to_string())?;
+    let script = "const e = performance.getEntriesByType('resource').find(e => e.name.includes(arguments[0])); \
+                  return e ? { start: e.startTime, all: performance.getEntriesByType('resource').map(r => r.name) } : null;";
+    let found = browser
+        .wait_for(Duration::from_secs(10), variant.name, || {
+            let v = browser.execute(script, &[json!(variant.request)])?;
+            Ok((!v.is_null()).then_some(v))
+        })
+        .map_err(|e| format!("{}: {e}", variant.name))?;
+    let start = found["start"]
+        .as_f64()
+        .ok_or_else(|| format!("no startTime in {found}"))?;
+    let all = found["all"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((start, all))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// The package the benchmark measures: `pkg/`, built with `cargo xtask pkg` when the full run
+/// starts (or when missing).
+fn package(mode: Mode) -> Result<PathBuf, String> {
+    let pkg = run::root().join("pkg");
+    if mode == Mode::Full || !pkg.join("dtpixel.js").is_file() {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        run::status(Command::new(exe).arg("pkg").current_dir(run::root()))?;
+    }
+    Ok(pkg)
+}
 
 /// Runs the browser benchmarks and returns the report section.
-pub fn run(_mode: Mode) -> Result<Section, String> {
-    Err("not written yet".into())
+pub fn run(mode: Mode) -> Result<Section, String> {
+    toolchain::ensure_apt(&["chromium", "chromium-driver"])?;
+    // npm may come with a nodejs that is not Debian's: install Debian's only when there is none.
+    if !run::succeeds(Command::new("npm").arg("--version")) {
+        toolchain::ensure_apt(&["npm"])?;
+    }
+    let pkg = package(mode)?;
+    let npm = run::root().join("target").join("bench").join("npm");
+    let mut peer_dirs = Vec::new();
+    for peer in PEERS {
+        peer_dirs.push(fetch_peer(&npm, peer)?);
+    }
+
+    let server = RecordingServer::start().map_err(|e| format!("starting the page server: {e}"))?;
+    server.serve_dir("/pkg/", &pkg);
+    server.serve_dir("/peer/plausible/", &peer_dirs[0]);
+    pages(&server);
+    let browser = Browser::launch_with(
+        Options::default().arg("--disable-blink-features=AutomationControlled"),
+    )
+    .map_err(|e| format!("launching Chromium: {e}"))?;
+    // Every load is a first visit: nothing comes from the HTTP cache.
+    browser
+        .cdp("Network.enable", json!({}))
+        .map_err(|e| e.to_string())?;
+    browser
+        .cdp("Network.setCacheDisabled", json!({ "cacheDisabled": true }))
+        .map_err(|e| e.to_string())?;
+
+    // One warm-up load each, then N rounds, interleaved so that noise hits every variant alike.
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
+    let mut loaded: Vec<Vec<String>> = vec![Vec::new(); VARIANTS.len()];
+    for (i, v) in VARIANTS.iter().enumerate() {
+        loaded[i] = measure(&browser, &server, v, 0)?.1;
+    }
+    for n in 1..=loads(mode) {
+        for (i, v) in VARIANTS.iter().enumerate() {
+            times[i].push(measure(&browser, &server, v, n)?.0);
+        }
+    }
+    drop(browser);
+
+    // What each of our pages loaded from the package, as the browser saw it.
+    let loaded_files = |i: usize| -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = loaded[i]
+            .iter()
+            .filter_map(|url| {
+                url.split_once("/pkg/")
+                    .map(|(_, f)| f.split('?').next().unwrap_or(f))
+            })
+            .map(|f| pkg.join(f))
+            .collect();
+        files.sort();
+        files.dedup();
+        files
+    };
+    let esm_files = loaded_files(1);
+    let auto_files = loaded_files(2);
+    if esm_files.is_empty() || auto_files.is_empty() {
+        return Err("the browser loaded nothing from /pkg/".into());
+    }
+    let names = |files: &[PathBuf]| {
+        files
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| format!("`{}`", n.to_string_lossy())))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+
+    let mut section = Section {
+        title: "Browser: bundle bytes and time to pixel (headless Chromium, loopback)".into(),
+        commands: vec![
+            "cargo xtask pkg   # builds pkg/, the npm package".into(),
+            format!(
+                "cd target/bench/npm && npm pack {}",
+                PEERS
+                    .iter()
+                    .map(|p| format!("{}@{}", p.package, p.version))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            "gzip -9 -c -n FILE | wc -c   # for every file".into(),
+            format!(
+                "chromium --headless (via chromedriver, tests/src/browser.rs), HTTP cache disabled, {} loads per page",
+                loads(mode)
+            ),
+        ],
+        intro: vec![
+            "Bytes are those of the files a page loads for each client: for ours, the files the browser \
+             actually fetched from `pkg/` in this run (Resource Timing); for the peers, the published \
+             npm package's browser file named in shared/ANCHORS.md, fetched at bench time with `npm pack` \
+             into `target/bench/npm/` (never committed). Each file is gzipped on its own (`gzip -9`), as a \
+             server would send it."
+                .into(),
+        ],
+        ..Section::default()
+    };
+
+    let (esm_raw, esm_gz) = sizes(&esm_files)?;
+    let (auto_raw, auto_gz) = sizes(&auto_files)?;
+    let mut t = Table::new(
+        "Bytes every shopper downloads",
+        &[
+            "client",
+            "files",
+            "raw bytes",
+            "gzip -9 bytes",
+            "gzip vs dtpixel auto.js",
+        ],
+    );
+    t.row(vec![
+        "inline snippet".into(),
+        "(in the page)".into(),
+        "0".into(),
+        "0".into(),
+        String::new(),
+    ]);
+    t.row(vec![
+        "dtpixel ESM bundle".into(),
+        names(&esm_files),
+        count(esm_raw as f64),
+        count(esm_gz as f64),
+        ratio(esm_gz as f64, auto_gz as f64),
+    ]);
+    t.row(vec![
+        "dtpixel auto.js (one tag)".into(),
+        names(&auto_files),
+        count(auto_raw as f64),
+        count(auto_gz as f64),
+        "1×".into(),
+    ]);
+    for (peer, dir) in PEERS.iter().zip(&peer_dirs) {
+        let (raw, gz) = sizes(&[dir.join(peer.file)])?;
+        t.row(vec![
+            format!("{} {}@{}", peer.name, peer.package, peer.version),
+            format!("`{}`", peer.file),
+            count(raw as f64),
+            count(gz as f64),
+            ratio(gz as f64, auto_gz as f64),
+        ]);
+    }
+    section.tables.push(t);
+
+    let medians: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
+    let mut t = Table::new(
+        &format!(
+            "Time from navigation start to the pixel request's start (Resource Timing `startTime`), median of {} loads each",
+            loads(mode)
+        ),
+        &["page", "median", "min", "max", "vs inline snippet", "target"],
+    );
+    for (i, v) in VARIANTS.iter().enumerate() {
+        let min = times[i].first().copied().unwrap_or(f64::NAN);
+        let max = times[i].last().copied().unwrap_or(f64::NAN);
+        let target = match i {
+            1 | 2 => format!(
+                "≤ {TIME_TARGET}× inline, ahead of Plausible: {}",
+                verdict(medians[i] <= TIME_TARGET * medians[0] && medians[i] < medians[3])
+            ),
+            _ => String::new(),
+        };
+        t.row(vec![
+            v.name.into(),
+            format!("{:.1} ms", medians[i]),
+            format!("{min:.1} ms"),
+            format!("{max:.1} ms"),
+            ratio(medians[i], medians[0]),
+            target,
+        ]);
+    }
+    section.tables.push(t);
+    section.notes.push(
+        "Each page is the same small shop page on a loopback server (`RecordingServer` of \
+         tests/src/recording_server.rs), opened as a creator's landing link (`?dt_pixel_id=…`); \
+         the pages are loaded in turn, round after round, after one warm-up load each. The peer is \
+         Plausible, the smallest peer, loaded the same way as our ESM bundle (a module script importing \
+         its package file and calling `init` with a loopback endpoint and `captureOnLocalhost`); its \
+         measured request is its page-view `fetch`. Chromium runs with \
+         `--disable-blink-features=AutomationControlled` so that `navigator.webdriver` is false and \
+         Plausible does not skip the automated browser."
+            .to_string(),
+    );
+    for i in [1, 2] {
+        let met = medians[i] <= TIME_TARGET * medians[0] && medians[i] < medians[3];
+        section.notes.push(if met {
+            format!(
+                "Target met for {}: {:.2}× the inline snippet's median (target ≤ {TIME_TARGET}×) and {:.2}× Plausible's.",
+                VARIANTS[i].name,
+                medians[i] / medians[0],
+                medians[i] / medians[3]
+            )
+        } else {
+            format!(
+                "**Target missed** for {}: {:.2}× the inline snippet's median (target ≤ {TIME_TARGET}×), {:.2}× Plausible's.",
+                VARIANTS[i].name,
+                medians[i] / medians[0],
+                medians[i] / medians[3]
+            )
+        });
+    }
+    Ok(section)
 }

@@ -56,9 +56,18 @@ fn estimate(home: &Path, id: &str) -> Result<Estimate, String> {
 }
 
 /// `allocs <case> <n>` and `info <key> <n>` lines of the allocation counter.
-fn run_allocations() -> Result<BTreeMap<String, f64>, String> {
+/// The smoke run only checks that the benches work: it builds them without lto, much faster.
+fn quick_build_for_smoke(cmd: &mut Command, mode: Mode) {
+    if mode.smoke() {
+        cmd.env("CARGO_PROFILE_BENCH_LTO", "off")
+            .env("CARGO_PROFILE_BENCH_CODEGEN_UNITS", "16");
+    }
+}
+
+fn run_allocations(mode: Mode) -> Result<BTreeMap<String, f64>, String> {
     let mut cmd = run::cargo();
     cmd.args(["bench", "-p", "dtpixel", "--bench", "allocations"]);
+    quick_build_for_smoke(&mut cmd, mode);
     println!("$ {}", run::show(&cmd));
     let out = run::output(&mut cmd).ok_or("the allocation counter failed")?;
     let mut values = BTreeMap::new();
@@ -156,9 +165,10 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     ])
     .args(&flags)
     .env("CRITERION_HOME", &home);
+    quick_build_for_smoke(&mut cmd, mode);
     let shown = format!("CRITERION_HOME={} {}", rel(&home), super::shown(&cmd));
     run::status(&mut cmd)?;
-    let allocs = run_allocations()?;
+    let allocs = run_allocations(mode)?;
     let a = |key: &str| allocs.get(key).copied().unwrap_or(f64::NAN);
 
     let e = |id: &str| estimate(&home, id);
