@@ -124,12 +124,12 @@ impl<'a> BaseUrl<'a> {
         } else {
             return Err(BaseUrlError::Scheme);
         };
-        let rest = &url[after_scheme..];
+        let rest = url.get(after_scheme..).unwrap_or("");
         let rest = rest.strip_suffix('/').unwrap_or(rest);
-        let url = &url[..after_scheme + rest.len()];
+        let url = url.get(..after_scheme + rest.len()).unwrap_or(url);
         let authority_len = rest.find('/').unwrap_or(rest.len());
-        let authority = &rest[..authority_len];
-        let path = &rest[authority_len..];
+        let authority = rest.get(..authority_len).unwrap_or(rest);
+        let path = rest.get(authority_len..).unwrap_or("");
         if authority.contains('@') {
             return Err(BaseUrlError::Credentials);
         }
@@ -144,7 +144,7 @@ impl<'a> BaseUrl<'a> {
             return Err(BaseUrlError::InsecureHost);
         }
         if !path.is_empty()
-            && path[1..]
+            && path.get(1..).unwrap_or("")
                 .split('/')
                 .any(|s| s.is_empty() || s == "." || s == "..")
         {
@@ -186,7 +186,7 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 fn split_port(authority: &str) -> Result<&str, BaseUrlError> {
     let port_sep = if authority.starts_with('[') {
         match authority.find(']') {
-            Some(end) => match &authority[end + 1..] {
+            Some(end) => match authority.get(end + 1..).unwrap_or("") {
                 "" => None,
                 rest if rest.starts_with(':') => Some(end + 1),
                 _ => return Err(BaseUrlError::BadHost),
@@ -199,13 +199,13 @@ fn split_port(authority: &str) -> Result<&str, BaseUrlError> {
     let Some(sep) = port_sep else {
         return Ok(authority);
     };
-    let port = &authority[sep + 1..];
+    let port = authority.get(sep + 1..).unwrap_or("");
     let valid = !port.is_empty()
         && port.len() <= 5
         && port.bytes().all(|b| b.is_ascii_digit())
         && matches!(port.parse::<u32>(), Ok(1..=65535));
     if valid {
-        Ok(&authority[..sep])
+        Ok(authority.get(..sep).unwrap_or(""))
     } else {
         Err(BaseUrlError::BadPort)
     }

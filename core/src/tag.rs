@@ -80,11 +80,11 @@ impl<W: fmt::Write + ?Sized> fmt::Write for HtmlEscaper<'_, W> {
                 b'\'' => "&#39;",
                 _ => continue,
             };
-            self.0.write_str(&s[start..i])?;
+            self.0.write_str(s.get(start..i).unwrap_or(""))?;
             self.0.write_str(escaped)?;
             start = i + 1;
         }
-        self.0.write_str(&s[start..])
+        self.0.write_str(s.get(start..).unwrap_or(""))
     }
 }
 

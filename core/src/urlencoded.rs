@@ -30,7 +30,7 @@ pub fn serialize_into<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result
         // A non-empty run is unreserved ASCII that follows an encoded byte or the start, so both
         // of its ends are character boundaries.
         if i > start {
-            w.write_str(&s[start..i])?;
+            w.write_str(s.get(start..i).unwrap_or(""))?;
         }
         if b == b' ' {
             w.write_char('+')?;
@@ -103,29 +103,36 @@ pub struct Pairs<'a> {
 
 impl<'a> Pairs<'a> {
     /// The next pair, with the byte index in the query where its value starts.
-    pub(crate) fn next_with_value_start(
-        &mut self,
-    ) -> Option<(Component<'a>, Component<'a>, usize)> {
+    pub(crate) fn next_with_value_start(&mut self) -> Option<(Component<'a>, Component<'a>, usize)> {
+        let bytes = self.query.as_bytes();
         loop {
-            let rest = self.query.get(self.position..).filter(|r| !r.is_empty())?;
             let start = self.position;
-            let seq = match rest.find('&') {
-                Some(i) => {
-                    self.position += i + 1;
-                    &rest[..i]
+            if start >= bytes.len() {
+                return None;
+            }
+            // One pass: the end of the sequence and its first '='.
+            let mut end = bytes.len();
+            let mut equals = None;
+            for (i, &b) in bytes.iter().enumerate().skip(start) {
+                if b == b'&' {
+                    end = i;
+                    break;
                 }
-                None => {
-                    self.position = self.query.len();
-                    rest
+                if b == b'=' && equals.is_none() {
+                    equals = Some(i);
                 }
-            };
-            if seq.is_empty() {
+            }
+            self.position = end + 1;
+            if end == start {
                 continue;
             }
-            let (name, value, value_start) = match seq.find('=') {
-                Some(i) => (&seq[..i], &seq[i + 1..], start + i + 1),
-                None => (seq, "", start + seq.len()),
+            // '&' and '=' are ASCII, so every index here is a character boundary.
+            let (name_end, value_start) = match equals {
+                Some(i) => (i, i + 1),
+                None => (end, end),
             };
+            let name = self.query.get(start..name_end).unwrap_or("");
+            let value = self.query.get(value_start..end).unwrap_or("");
             return Some((Component::new(name), Component::new(value), value_start));
         }
     }
@@ -188,6 +195,10 @@ impl<'a> Component<'a> {
 
     /// Whether the decoded text equals `s`, without allocating.
     pub fn decodes_to(&self, s: &str) -> bool {
+        // Decoding never lengthens: a `%XX` (3 bytes) gives at most one U+FFFD (3 bytes).
+        if self.raw.len() < s.len() {
+            return false;
+        }
         match self.as_str() {
             Some(plain) => plain == s,
             None => self.chars().eq(s.chars()),
