@@ -15,7 +15,7 @@ use crate::report::{self, Day, PixelReport, Report};
 use crate::report_api::{self, params, selection, text};
 use crate::report_text::{event_title, percent};
 use crate::serve::AppState;
-use crate::store;
+use crate::{dates, store};
 
 const PAGE_LOAD: &str = "page_load";
 
@@ -169,7 +169,7 @@ h2{font-size:17px;margin:0 0 10px}.cards{display:flex;gap:14px;flex-wrap:wrap}.c
 .card b{display:block;font-size:26px}.card span{color:#5b6475;font-size:13px}
 table{border-collapse:collapse;width:100%}th,td{padding:7px 9px;border-bottom:1px solid #e4e7ee;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}th a{color:#1d2330;text-decoration:none}th a:hover{text-decoration:underline}
-td.id{font-family:ui-monospace,monospace;font-size:12px;color:#5b6475;text-align:left}tr.chosen td{background:#eef3ff}
+div.id{font-family:ui-monospace,monospace;font-size:11px;color:#5b6475}tr.chosen td{background:#eef3ff}
 .legend span{display:inline-block;width:12px;height:12px;border-radius:2px;margin:0 4px 0 12px;vertical-align:-1px}
 form{display:flex;gap:10px;align-items:end;flex-wrap:wrap}label{font-size:13px;color:#5b6475}input{display:block;font:inherit;padding:3px 6px}
 .note{color:#5b6475;font-size:13px}svg text{font:12px system-ui,sans-serif;fill:#1d2330}
@@ -255,7 +255,7 @@ fn render(
     h.push_str("</section>");
 
     // Table.
-    h.push_str("<section><h2>Creators</h2><table><thead><tr>");
+    h.push_str("<section><h2>Creators</h2><div style=\"overflow-x:auto\"><table><thead><tr>");
     let chosen_text = chosen.map(|c| c.to_string());
     let header = |h: &mut String, key: &str, title: &str| {
         let descending = if sort.key == key {
@@ -284,15 +284,10 @@ fn render(
         );
     };
     header(&mut h, "name", "Creator");
-    h.push_str("<th style=\"text-align:left\">Pixel id</th>");
     for event in &report.events {
-        let title = event_title(event);
-        header(&mut h, &format!("{event}.count"), &capitalize(&title));
-        header(
-            &mut h,
-            &format!("{event}.visitors"),
-            &capitalize(&format!("{title} visitors")),
-        );
+        let (count_title, visitors_title) = column_titles(event);
+        header(&mut h, &format!("{event}.count"), &count_title);
+        header(&mut h, &format!("{event}.visitors"), &visitors_title);
     }
     header(&mut h, "conversion", "Conversion");
     header(&mut h, "filtered", "Filtered");
@@ -305,7 +300,7 @@ fn render(
         };
         let _ = write!(
             h,
-            "<tr{class}><td><a href=\"{}#daily\">{}</a></td><td class=\"id\">{}</td>",
+            "<tr{class}><td><a href=\"{}#daily\">{}</a><div class=\"id\">{}</div></td>",
             link(sel, sort, Some(&p.pixel_id)),
             esc(p.label()),
             esc(&p.pixel_id)
@@ -322,7 +317,7 @@ fn render(
             p.filtered_total()
         );
     }
-    h.push_str("</tbody></table><p class=\"note\">Hits count every recorded pixel load; visitors count distinct people per day, without cookies (a hash of a daily-rotating secret salt, IP address, browser and creator). Conversion is cart visitors ÷ page-load visitors. Click a column to sort, a creator for the daily chart.</p></section>");
+    h.push_str("</tbody></table></div><p class=\"note\">Hits count every recorded pixel load; visitors count distinct people per day, without cookies (a hash of a daily-rotating secret salt, IP address, browser and creator). Conversion is cart visitors ÷ page-load visitors. Click a column to sort, a creator for the daily chart.</p></section>");
 
     // Per-day chart.
     h.push_str("<section id=\"daily\">");
@@ -345,6 +340,18 @@ fn render(
     }
     h.push_str("</section></main></body></html>");
     h
+}
+
+/// Column titles of an event type: its hits and its visitors.
+fn column_titles(event: &str) -> (String, String) {
+    match event {
+        "page_load" => ("Page loads".into(), "Visitors".into()),
+        "add_to_cart" => ("Cart adds".into(), "Cart visitors".into()),
+        other => {
+            let title = capitalize(&event_title(other));
+            (title.clone(), format!("{title} visitors"))
+        }
+    }
 }
 
 fn capitalize(s: &str) -> String {
@@ -375,10 +382,10 @@ fn bar_chart(report: &Report) -> String {
         .unwrap_or(0)
         .max(1);
     let (label_w, bar_w, row_h) = (220.0, 560.0, 34.0);
-    let height = row_h * pixels.len() as f64 + 10.0;
+    let height = row_h * pixels.len() as f64 + 6.0;
+    let width = label_w + bar_w + 60.0;
     let mut s = format!(
-        "<svg role=\"img\" aria-label=\"visitors and cart visitors per creator\" viewBox=\"0 0 {} {height}\" width=\"100%\" style=\"max-width:900px\">",
-        label_w + bar_w + 60.0
+        "<svg role=\"img\" aria-label=\"visitors and cart visitors per creator\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" style=\"max-width:100%;height:auto\">"
     );
     for (i, p) in pixels.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
@@ -415,9 +422,39 @@ fn bar_chart(report: &Report) -> String {
     s
 }
 
+/// The days from the first with hits (at least two weeks back, at most 90 days) to the last,
+/// with the days without hits as zeros, so the time axis is true.
+fn contiguous(days: &[Day]) -> Vec<Day> {
+    let numbered: Vec<(i64, &Day)> = days
+        .iter()
+        .filter_map(|d| dates::parse_day(&d.day).ok().map(|n| (n, d)))
+        .collect();
+    let (Some(first), Some(last)) = (numbered.first(), numbered.last()) else {
+        return days.to_vec();
+    };
+    let end = last.0;
+    let start = first.0.min(end - 13).max(end - 89);
+    let empty: Vec<(String, report::EventStats)> = last
+        .1
+        .events
+        .iter()
+        .map(|(name, _)| (name.clone(), report::EventStats::default()))
+        .collect();
+    (start..=end)
+        .map(|n| match numbered.iter().find(|(m, _)| *m == n) {
+            Some((_, d)) => (*d).clone(),
+            None => Day {
+                day: dates::format_day(n),
+                events: empty.clone(),
+            },
+        })
+        .collect()
+}
+
 /// Vertical bars per day: page-load visitors and cart visitors side by side.
 fn daily_chart(days: &[Day]) -> String {
-    let days: Vec<&Day> = days.iter().rev().take(90).rev().collect();
+    let days = contiguous(days);
+    let days: Vec<&Day> = days.iter().collect();
     let get = |d: &Day, e: &str| {
         d.events
             .iter()
@@ -430,12 +467,11 @@ fn daily_chart(days: &[Day]) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let (left, top, plot_h) = (40.0, 10.0, 180.0);
-    let slot = (820.0 / days.len() as f64).clamp(8.0, 60.0);
-    let width = left + slot * days.len() as f64 + 20.0;
+    let (left, top, plot_h, width) = (40.0, 10.0, 180.0, 880.0);
+    let slot = ((width - left - 20.0) / days.len() as f64).min(60.0);
     let mut s = format!(
-        "<svg role=\"img\" aria-label=\"visitors per day\" viewBox=\"0 0 {width:.0} {}\" width=\"100%\" style=\"max-width:900px\">",
-        top + plot_h + 40.0
+        "<svg role=\"img\" aria-label=\"visitors per day\" viewBox=\"0 0 {width:.0} {h:.0}\" width=\"{width:.0}\" height=\"{h:.0}\" style=\"max-width:100%;height:auto\">",
+        h = top + plot_h + 30.0
     );
     let _ = write!(
         s,
