@@ -144,7 +144,9 @@ impl<'a> BaseUrl<'a> {
             return Err(BaseUrlError::InsecureHost);
         }
         if !path.is_empty()
-            && path.get(1..).unwrap_or("")
+            && path
+                .get(1..)
+                .unwrap_or("")
                 .split('/')
                 .any(|s| s.is_empty() || s == "." || s == "..")
         {
