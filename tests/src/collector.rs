@@ -275,8 +275,8 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// Sends one request (`Connection: close`) and reads the whole answer. `HEAD` answers are read
-/// without a body.
+/// Sends one request (`Connection: close`) and reads everything the server sends until it
+/// closes, so a `HEAD` answer's body is whatever bytes followed its headers (there should be none).
 pub fn http_request(
     addr: SocketAddr,
     method: &str,
@@ -325,9 +325,7 @@ fn parse_response(raw: &[u8], head: bool) -> Result<Response, HttpError> {
     let chunked = headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    if head {
-        body.clear();
-    } else if chunked {
+    if chunked && !head {
         body = dechunk(&body)?;
     }
     Ok(Response {
