@@ -44,8 +44,8 @@ pub struct ServeArgs {
     /// Hits written in one transaction at most.
     #[arg(long, default_value_t = 4_096)]
     batch_max: usize,
-    /// Count user agents of the bot list that match this pattern (repeatable), for example
-    /// `headlesschrome` for a headless browser under test.
+    /// Remove a pattern from the bot list (repeatable; a pattern as the `isbot` crate lists it),
+    /// for example `headlesschrome` to count a headless browser under test.
     #[arg(long = "count-bot", value_name = "PATTERN")]
     count_bot: Vec<String>,
     /// Count every user agent: no bot filtering.
