@@ -1,0 +1,12 @@
+// One tag, no build step:
+// <script type="module" src=".../dtpixel/auto.js" data-base="https://dttrk.com" data-mode="cached"></script>
+// Each start() option is a data- attribute (data-respect-privacy="false", data-ttl-days="7", ...).
+import { start } from "./dtpixel.js";
+
+const options = {};
+for (const s of document.scripts) {
+  if (s.src == import.meta.url) {
+    for (const [k, v] of Object.entries(s.dataset)) options[k] = v == "false" ? false : v == "true" || v == "" ? true : v;
+  }
+}
+start(options);

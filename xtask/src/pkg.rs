@@ -1,0 +1,351 @@
+//! `cargo xtask pkg`: builds the npm package of the browser bundle into `pkg/`.
+//!
+//! 1. `client-wasm` for `wasm32-unknown-unknown`, release, `opt-level = "z"`, `panic = "abort"`
+//!    (the workspace's release profile already has `lto` and one codegen unit);
+//! 2. `wasm-bindgen --target web` (the CLI at exactly the `wasm-bindgen` version of Cargo.lock)
+//!    to turn the exports into a plain module, then `wasm-opt -Oz` where binaryen installs;
+//! 3. `pkg/`: `pkg.json` as `package.json`, the wasm, the hand-written ESM glue of
+//!    `client-wasm/js/` (full-line comments and indentation dropped), the TypeScript types and
+//!    the README; the raw and `gzip -9` sizes of everything a page loads, against the budget;
+//! 4. `npm pack` of `pkg/`, to check that the package installs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::run;
+use crate::toolchain::{self, Wasm, WASM_TARGET};
+
+/// Everything a page loads, gzip -9, must stay within this (issue 3).
+const BUDGET_GZIP: u64 = 10 * 1024;
+
+/// The JavaScript files copied (minified by dropping comments and indentation) into the package.
+const JS: &[&str] = &["dtpixel.js", "core.js", "node.js", "auto.js"];
+
+/// What a page loads: with `auto.js`, all of these; with `import "dtpixel"`, all but `auto.js`.
+const PAGE_FILES: &[&str] = &["auto.js", "dtpixel.js", "core.js", "dtpixel_bg.wasm"];
+
+/// The one import wasm-bindgen's output has (its externref-table hook); `core.js` provides it.
+const EXPECTED_IMPORT: &str = "./dtpixel_bg.js.__wbindgen_init_externref_table";
+
+/// The wasm-opt flags for binaryen 108 and the features rustc's wasm target emits.
+const WASM_OPT_FLAGS: &[&str] = &[
+    "-Oz",
+    "--strip-debug",
+    "--strip-producers",
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// `cargo xtask pkg`.
+pub fn main(_args: &[String]) -> Result<(), String> {
+    let dir = build()?;
+    println!("xtask pkg: the package is in {}", dir.display());
+    Ok(())
+}
+
+/// Builds the package into `pkg/` (see the module docs) and returns its path.
+pub fn build() -> Result<PathBuf, String> {
+    let root = run::root();
+    let work = root.join("target").join("dtpixel-pkg");
+    std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
+
+    println!("xtask pkg: building client-wasm for {WASM_TARGET}");
+    let wasm = Wasm::find()?;
+    // No std: with `bundle` the crate is #![no_std] on wasm (core and alloc only).
+    run::status(
+        wasm.cargo("build", false)
+            .args([
+                "-p",
+                "dtpixel-wasm",
+                "--lib",
+                "--release",
+                "--features",
+                "bundle",
+            ])
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
+            .env("CARGO_PROFILE_RELEASE_PANIC", "abort"),
+    )?;
+    let raw = wasm
+        .target_dir()
+        .join(WASM_TARGET)
+        .join("release")
+        .join("dtpixel_wasm.wasm");
+
+    let version = locked_version(&root, "wasm-bindgen")?;
+    let bindgen = toolchain::ensure_cargo_install("wasm-bindgen-cli", &version, "wasm-bindgen")?;
+    let out = work.join("bindgen");
+    let _ = std::fs::remove_dir_all(&out);
+    run::status(
+        Command::new(&bindgen)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "dtpixel",
+            ])
+            .args(["--remove-name-section", "--remove-producers-section"])
+            .arg("--out-dir")
+            .arg(&out)
+            .arg(&raw),
+    )?;
+    let mut module = out.join("dtpixel_bg.wasm");
+    let imports = wasm_imports(&read(&module)?)?;
+    if imports != [EXPECTED_IMPORT] {
+        return Err(format!(
+            "the wasm module imports {imports:?}, but the hand-written glue (client-wasm/js/core.js) \
+             provides only {EXPECTED_IMPORT}: keep the exports to numbers, or extend the glue"
+        ));
+    }
+
+    match toolchain::ensure_apt(&["binaryen"]) {
+        Ok(()) => {
+            let optimized = work.join("dtpixel_bg.opt.wasm");
+            run::status(
+                Command::new("wasm-opt")
+                    .args(WASM_OPT_FLAGS)
+                    .arg(&module)
+                    .arg("-o")
+                    .arg(&optimized),
+            )?;
+            module = optimized;
+        }
+        Err(e) => println!("xtask pkg: wasm-opt unavailable ({e}); shipping wasm-bindgen's output"),
+    }
+
+    let pkg = root.join("pkg");
+    write_package(&root, &pkg, &module)?;
+    report_sizes(&pkg)?;
+    npm_pack(&pkg, &work)?;
+    Ok(pkg)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// The version of `package` in Cargo.lock.
+fn locked_version(root: &Path, package: &str) -> Result<String, String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == wanted {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(v.to_string());
+            }
+        }
+    }
+    Err(format!("{package} is not in Cargo.lock"))
+}
+
+/// The `module.name` of each import of a wasm binary.
+fn wasm_imports(wasm: &[u8]) -> Result<Vec<String>, String> {
+    fn leb(bytes: &[u8], at: &mut usize) -> Option<usize> {
+        let (mut value, mut shift) = (0usize, 0);
+        loop {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            value |= usize::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+            shift += 7;
+            if shift > 35 {
+                return None;
+            }
+        }
+    }
+    fn name<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a str> {
+        let len = leb(bytes, at)?;
+        let s = bytes.get(*at..*at + len)?;
+        *at += len;
+        std::str::from_utf8(s).ok()
+    }
+    let bad = || "the wasm module is malformed".to_string();
+    if wasm.get(..4) != Some(b"\0asm") {
+        return Err(bad());
+    }
+    let mut at = 8;
+    let mut imports = Vec::new();
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = leb(wasm, &mut at).ok_or_else(bad)?;
+        let end = at + size;
+        if id == 2 {
+            let mut p = at;
+            let count = leb(wasm, &mut p).ok_or_else(bad)?;
+            if count > 0 {
+                let module = name(wasm, &mut p).ok_or_else(bad)?;
+                let field = name(wasm, &mut p).ok_or_else(bad)?;
+                imports.push(format!("{module}.{field}"));
+            }
+            if count > 1 {
+                imports.push(format!("and {} more", count - 1));
+            }
+        }
+        at = end;
+    }
+    Ok(imports)
+}
+
+/// Drops full-line `//` comments, indentation and blank lines: the sources in `client-wasm/js/`
+/// keep their comments, the shoppers' download does not. (The sources use no multi-line strings.)
+fn strip_js(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
+    let manifest = std::fs::read_to_string(root.join("pkg.json"))
+        .map_err(|e| format!("reading pkg.json: {e}"))?;
+    let crate_version = locked_version(root, "dtpixel-wasm")?;
+    if !manifest.contains(&format!("\"version\": \"{crate_version}\"")) {
+        return Err(format!(
+            "pkg.json's version differs from the workspace version {crate_version}: keep them equal"
+        ));
+    }
+    let _ = std::fs::remove_dir_all(pkg);
+    std::fs::create_dir_all(pkg).map_err(|e| format!("creating {}: {e}", pkg.display()))?;
+    write(&pkg.join("package.json"), manifest.as_bytes())?;
+    let js = root.join("client-wasm").join("js");
+    for file in JS {
+        let source = std::fs::read_to_string(js.join(file))
+            .map_err(|e| format!("reading client-wasm/js/{file}: {e}"))?;
+        write(&pkg.join(file), strip_js(&source).as_bytes())?;
+    }
+    write(&pkg.join("dtpixel.d.ts"), &read(&js.join("dtpixel.d.ts"))?)?;
+    write(
+        &pkg.join("README.md"),
+        &read(&root.join("client-wasm").join("README.md"))?,
+    )?;
+    write(&pkg.join("dtpixel_bg.wasm"), &read(module)?)?;
+    // Every file the manifest lists must exist.
+    for listed in manifest
+        .split("\"files\"")
+        .nth(1)
+        .and_then(|s| s.split(']').next())
+        .unwrap_or("")
+        .split('"')
+        .skip(1)
+        .step_by(2)
+    {
+        if !pkg.join(listed).is_file() {
+            return Err(format!(
+                "pkg.json lists {listed}, which the build did not write"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The size of a file after `gzip -9`.
+pub fn gzip9_len(path: &Path) -> Result<u64, String> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c", "-n"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("running gzip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("gzip -9 {} failed", path.display()));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+/// Prints the raw and gzip -9 size of each file a page loads and their total; fails over budget.
+fn report_sizes(pkg: &Path) -> Result<(u64, u64), String> {
+    println!("xtask pkg: what a page loads (auto.js included), raw and gzip -9:");
+    let (mut raw, mut gz) = (0, 0);
+    for file in PAGE_FILES {
+        let path = pkg.join(file);
+        let r = std::fs::metadata(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        let g = gzip9_len(&path)?;
+        println!("  {file:<18} {r:>6} B  {g:>6} B gz");
+        raw += r;
+        gz += g;
+    }
+    println!(
+        "  {:<18} {raw:>6} B  {gz:>6} B gz  (budget {BUDGET_GZIP} B gz)",
+        "total"
+    );
+    if gz > BUDGET_GZIP {
+        return Err(format!(
+            "the bundle is {gz} B gzipped, over the {BUDGET_GZIP} B budget"
+        ));
+    }
+    Ok((raw, gz))
+}
+
+fn npm_pack(pkg: &Path, work: &Path) -> Result<(), String> {
+    if !run::succeeds(Command::new("npm").arg("--version")) {
+        toolchain::ensure_apt(&["npm"])?;
+    }
+    let dest = work.join("npm-pack");
+    let _ = std::fs::remove_dir_all(&dest);
+    std::fs::create_dir_all(&dest).map_err(|e| format!("creating {}: {e}", dest.display()))?;
+    run::status(
+        Command::new("npm")
+            .current_dir(pkg)
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(&dest),
+    )?;
+    let tarball = std::fs::read_dir(&dest)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().ends_with(".tgz"))
+        .ok_or("npm pack wrote no tarball")?;
+    let len = tarball.metadata().map_or(0, |m| m.len());
+    println!(
+        "xtask pkg: npm pack ok: {} ({len} B)",
+        tarball.file_name().to_string_lossy()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_comment_lines_and_indentation_only() {
+        let src = "// a\nconst a = 1; // kept\n\n  if (a) {\n    // b\n    f(\"//x\");\n  }\n";
+        assert_eq!(
+            strip_js(src),
+            "const a = 1; // kept\nif (a) {\nf(\"//x\");\n}\n"
+        );
+    }
+
+    #[test]
+    fn reads_wasm_imports() {
+        // Header, then an import section with one import "m"."f" of function type 0.
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.extend([2, 7, 1, 1, b'm', 1, b'f', 0, 0]);
+        assert_eq!(wasm_imports(&wasm).unwrap(), ["m.f"]);
+        assert!(wasm_imports(b"\0asm\x01\0\0\0").unwrap().is_empty());
+        assert!(wasm_imports(b"nope").is_err());
+    }
+}
