@@ -118,8 +118,9 @@ function send(url) {
   }
   // The seed's tag: <img height="1" width="1" style="display:none" src="…"/>.
   const img = D.createElement("img");
-  img.height = img.width = 1;
-  img.style.display = "none";
+  img.setAttribute("height", "1");
+  img.setAttribute("width", "1");
+  img.setAttribute("style", "display:none");
   img.src = url;
   (D.body || D.documentElement).appendChild(img);
 }
