@@ -1,0 +1,177 @@
+//! Events in real headless Chromium: declarative `data-dt-event` clicks, `track()`, keepalive
+//! delivery across a navigation, the pre-load queue, SPA page views and the one-tag `auto.js`.
+
+mod browser_support;
+
+use std::time::Duration;
+
+use browser_support::*;
+use serde_json::json;
+
+#[test]
+fn data_dt_event_clicks_fire_and_cached_mode_never_repeats_a_url_in_a_page() {
+    let env = Env::new();
+    let body = r#"
+<button id="cart" data-dt-event="add_to_cart"><b id="inner">Add</b></button>
+<a id="signup" href="javascript:void 0" data-dt-event="newsletter_signup">Sign up</a>
+<button id="bad" data-dt-event="Bad-Name">Bad</button>
+<button id="plain">No event</button>"#;
+    env.page("/c", "{ autoPageLoad: false, debug: true }", "", body);
+    env.page("/b", "{ autoPageLoad: false, mode: 'bust' }", "", body);
+    let browser = env.browser();
+    open(&browser, &env.shop.url(&format!("/c?dt_pixel_id={SEED}")));
+    browser.click("#inner").unwrap();
+    browser.click("#signup").unwrap();
+    let hits = env.wait_pixels(2);
+    assert_eq!(hits[0].target, seed_target(SEED, "add_to_cart"));
+    assert_eq!(hits[1].target, seed_target(SEED, "newsletter_signup"));
+    // Cached mode: the same URL again in this page is not requested again; an invalid event
+    // name and a plain button fire nothing, and the page sees no error.
+    browser.click("#cart").unwrap();
+    browser.click("#bad").unwrap();
+    browser.click("#plain").unwrap();
+    js(
+        &browser,
+        "tracker.track('add_to_cart'); tracker.track(42); tracker.track()",
+    );
+    assert!(env.tracker.pixels_after(QUIET).is_empty());
+    let warnings = js(&browser, "return window.warnings").to_string();
+    assert!(warnings.contains("invalid event type"), "{warnings}");
+    assert_eq!(page_errors(&browser), json!([]));
+
+    // Bust mode: every click counts.
+    open(&browser, &env.shop.url(&format!("/b?dt_pixel_id={SEED}")));
+    browser.click("#cart").unwrap();
+    browser.click("#cart").unwrap();
+    let hits = env.wait_pixels(4);
+    assert_ne!(hits[2].param("cb"), hits[3].param("cb"));
+    assert!(hits[3].target.contains("event_type=add_to_cart&cb="));
+}
+
+#[test]
+fn keepalive_delivers_an_add_to_cart_clicked_right_before_a_navigation() {
+    let env = Env::new();
+    // The pixel answers slowly, so the request is still in flight when the page goes away.
+    env.tracker.set_pixel_delay(Duration::from_millis(800));
+    let link = r#"<a id="buy" href="/next" data-dt-event="add_to_cart">Buy now</a>"#;
+    env.page(
+        "/k",
+        "{ transport: 'keepalive', autoPageLoad: false }",
+        "",
+        link,
+    );
+    env.shop.page("/next", "<!doctype html><title>next</title>");
+    let browser = env.browser();
+    open(&browser, &env.shop.url(&format!("/k?dt_pixel_id={SEED}")));
+    browser.click("#buy").unwrap();
+    env.shop.wait_for_path("/next", ARRIVE).unwrap();
+    let hits = env.wait_pixels(1);
+    assert_eq!(hits[0].target, seed_target(SEED, "add_to_cart"));
+    // A fetch, not an image: same URL, no-cors.
+    assert_eq!(hits[0].header("sec-fetch-mode"), Some("no-cors"));
+    assert_eq!(hits[0].header("sec-fetch-dest"), Some("empty"));
+    browser
+        .wait_for(ARRIVE, "the next page", || {
+            Ok((browser.title()? == "next").then_some(()))
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_pre_load_queue_is_drained_in_order_and_later_pushes_run_at_once() {
+    let env = Env::new();
+    let pre = r#"window.dtpixel = window.dtpixel || [];
+dtpixel.push(["track", "add_to_cart"]);
+dtpixel.push(["track", "newsletter_signup"]);
+dtpixel.push(["nonsense"]);"#;
+    env.page("/q", "{ mode: 'bust' }", pre, "");
+    let browser = env.browser();
+    open(&browser, &env.shop.url(&format!("/q?dt_pixel_id={SEED}")));
+    env.wait_pixels(3);
+    // Fired in queue order (the images in the page), all received (arrival order may differ).
+    let fired =
+        "return [...document.images].map(i => new URL(i.src).searchParams.get('event_type'))";
+    let order = json!(["add_to_cart", "newsletter_signup", "page_load"]);
+    assert_eq!(js(&browser, fired), order);
+    let mut received = env.events();
+    received.sort();
+    assert_eq!(received, ["add_to_cart", "newsletter_signup", "page_load"]);
+    js(&browser, "dtpixel.push(['track', 'checkout'])");
+    env.wait_pixels(4);
+    js(&browser, "dtpixel.track('wishlist')");
+    env.wait_pixels(5);
+    assert_eq!(env.events()[3..], ["checkout", "wishlist"]);
+    assert_eq!(page_errors(&browser), json!([]));
+
+    // A consent(false) queued before load holds the page_load back until consent(true).
+    let pre = r#"window.dtpixel = window.dtpixel || []; dtpixel.push(["consent", false]);"#;
+    env.page("/q2", "{ mode: 'bust' }", pre, "");
+    open(&browser, &env.shop.url(&format!("/q2?dt_pixel_id={SEED}")));
+    assert!(env.tracker.pixels_after(QUIET).is_empty());
+    js(&browser, "dtpixel.push(['consent', true])");
+    env.wait_pixels(6);
+    assert_eq!(env.events()[5], "page_load");
+}
+
+#[test]
+fn spa_page_views_follow_path_changes_only() {
+    let env = Env::new();
+    env.page("/app", "{ spa: true, mode: 'bust' }", "", "");
+    env.page("/plain", "{ mode: 'bust' }", "", "");
+    let browser = env.browser();
+    open(&browser, &env.shop.url(&format!("/app?dt_pixel_id={SEED}")));
+    env.wait_pixels(1);
+    js(&browser, "history.pushState({}, '', '/app/products')");
+    env.wait_pixels(2);
+    // Same path, other query or hash: no page view.
+    js(&browser, "history.pushState({}, '', '/app/products?sort=price'); history.replaceState({}, '', '/app/products#top')");
+    assert!(env.tracker.pixels_after(QUIET).is_empty());
+    js(&browser, "history.replaceState({}, '', '/app/cart')");
+    env.wait_pixels(3);
+    browser.back().unwrap(); // popstate back to /app/products
+    env.wait_pixels(4);
+    assert_eq!(env.events(), ["page_load"; 4]);
+
+    // Without `spa`, history changes fire nothing.
+    open(
+        &browser,
+        &env.shop.url(&format!("/plain?dt_pixel_id={SEED}")),
+    );
+    env.wait_pixels(5);
+    js(&browser, "history.pushState({}, '', '/elsewhere')");
+    assert!(env.tracker.pixels_after(QUIET).is_empty());
+    assert_eq!(page_errors(&browser), json!([]));
+}
+
+#[test]
+fn auto_js_starts_from_its_data_attributes() {
+    let env = Env::new();
+    let base = env.base();
+    env.shop.page(
+        "/auto",
+        &format!(
+            r#"<!doctype html><title>auto</title>
+<script type="module" src="/pkg/auto.js" data-base="{base}" data-mode="bust"
+        data-param="creator" data-persist="none" data-respect-privacy="false"></script>
+<button id="add" data-dt-event="add_to_cart">Add</button>"#
+        ),
+    );
+    let browser = env.browser();
+    browser
+        .goto(&env.shop.url(&format!("/auto?creator={SEED}")))
+        .unwrap();
+    let hits = env.wait_pixels(1);
+    assert!(hits[0]
+        .target
+        .starts_with(&format!("{}&cb=", seed_target(SEED, "page_load"))));
+    browser.click("#add").unwrap();
+    let hits = env.wait_pixels(2);
+    assert!(hits[1].target.contains("event_type=add_to_cart&cb="));
+    assert_eq!(
+        js(
+            &browser,
+            "return sessionStorage.length + localStorage.length"
+        ),
+        json!(0)
+    );
+}
