@@ -391,21 +391,23 @@ fn a_full_queue_answers_503_and_records_exactly_the_acknowledged_hits() {
     let conn = rusqlite::Connection::open(&c.db).unwrap();
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
     let addr = c.addr;
-    let senders: Vec<_> = (0..24)
-        .map(|i| {
-            let target = pixel(ID, &format!("cb={i}"));
-            std::thread::spawn(move || {
-                dtpixel_tests::collector::http_request(
-                    addr,
-                    "GET",
-                    &target,
-                    &[("User-Agent", BROWSER_UA)],
-                )
-                .unwrap()
-            })
+    let send = |i: usize| {
+        let target = pixel(ID, &format!("cb={i}"));
+        std::thread::spawn(move || {
+            dtpixel_tests::collector::http_request(
+                addr,
+                "GET",
+                &target,
+                &[("User-Agent", BROWSER_UA)],
+            )
+            .unwrap()
         })
-        .collect();
-    // Let every request reach the collector before the lock goes.
+    };
+    // The first hit takes the writer into the locked transaction, where it waits...
+    let mut senders = vec![send(0)];
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    // ...so 4 of the next 23 fit in the queue and the others are refused.
+    senders.extend((1..24).map(send));
     std::thread::sleep(std::time::Duration::from_millis(1500));
     conn.execute_batch("COMMIT").unwrap();
     let answers: Vec<Response> = senders.into_iter().map(|t| t.join().unwrap()).collect();
