@@ -414,8 +414,10 @@ fn a_full_queue_answers_503_and_records_exactly_the_acknowledged_hits() {
     let ok = answers.iter().filter(|r| r.status == 200).count();
     let busy: Vec<&Response> = answers.iter().filter(|r| r.status == 503).collect();
     assert_eq!(ok + busy.len(), answers.len(), "only 200s and 503s");
+    // One hit in the writer and 4 in the queue; the rest refused (a slow machine may let a
+    // few more join the first batch before the writer blocks).
     assert!(
-        busy.len() >= 10,
+        (15..=19).contains(&busy.len()),
         "a queue of 4 behind a locked database: {} refused",
         busy.len()
     );
