@@ -445,3 +445,50 @@ fn sigterm_flushes_and_exits_cleanly() {
     let again = Collector::start_with_db(&db, &[]);
     assert_eq!(counts(&again.report(""), ID, "page_load"), Some((20, 1)));
 }
+
+#[test]
+fn visitor_keys_store_no_ip_or_user_agent_and_old_salts_are_deleted() {
+    let dir = dtpixel_tests::collector::TempDir::new("dtpixel-privacy");
+    let db = dir.path().join("p.db");
+    // A first run creates the schema; then plant yesterday's-style old salt.
+    let mut c = Collector::start_with_db(&db, &[]);
+    assert!(c.terminate().unwrap().success());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "INSERT INTO salts (day, salt) VALUES ('2000-01-01', x'00')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut c = Collector::start_with_db(&db, &[]);
+    let marker_ua = "Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0 PrivacyMarkerUA";
+    let r = c.request(
+        "GET",
+        &pixel(ID, "cb=1"),
+        &[
+            ("User-Agent", marker_ua),
+            ("X-Forwarded-For", "203.0.113.99"),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert!(c.terminate().unwrap().success());
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let days: Vec<String> = conn
+        .prepare("SELECT day FROM salts")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(days.len(), 1, "only today's salt is kept: {days:?}");
+    assert_ne!(days[0], "2000-01-01");
+    drop(conn);
+    // Neither the User-Agent nor an IP address is anywhere in the database file.
+    let bytes = std::fs::read(&db).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains(ID), "the hit is in the file");
+    assert!(!text.contains("PrivacyMarkerUA"));
+    assert!(!text.contains("127.0.0.1") && !text.contains("203.0.113.99"));
+}

@@ -101,6 +101,14 @@ fn demo_shop_to_report_in_headless_chromium() {
 
     // On to the cart: the page-load pixel is the same URL, so the browser's cache answers it.
     browser.click("#go-to-cart").unwrap();
+    browser
+        .wait_for(Duration::from_secs(10), "the cart page", || {
+            Ok(browser
+                .current_url()?
+                .contains("/demo/cart.html")
+                .then_some(()))
+        })
+        .unwrap();
     settle(&browser);
     expect(&c, [(1, 1), (0, 0)], "the cart page in cached mode");
     browser.click("#add-to-cart").unwrap();
