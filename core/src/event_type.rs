@@ -109,14 +109,14 @@ impl EventType {
     /// Parses an event name. Known names give the constants; others are stored inline.
     pub const fn parse(name: &str) -> Result<Self, EventTypeError> {
         let b = name.as_bytes();
+        // The known names first: they are most hits, and need no further checks.
+        match b {
+            b"page_load" => return Ok(Self::PAGE_LOAD),
+            b"add_to_cart" => return Ok(Self::ADD_TO_CART),
+            _ => {}
+        }
         if let Err(e) = validate(b) {
             return Err(e);
-        }
-        if eq_bytes(b, b"page_load") {
-            return Ok(Self::PAGE_LOAD);
-        }
-        if eq_bytes(b, b"add_to_cart") {
-            return Ok(Self::ADD_TO_CART);
         }
         let mut bytes = [0u8; Self::MAX_LEN];
         let mut i = 0;
@@ -210,20 +210,6 @@ const fn validate(b: &[u8]) -> Result<(), EventTypeError> {
         i += 1;
     }
     Ok(())
-}
-
-const fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 impl Default for EventType {

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::gif::CacheMode;
-use crate::pixel_url::{CACHE_BUST_PARAM, EVENT_TYPE_PARAM};
+use crate::query_scan;
 use crate::urlencoded::{self, Component, Pairs};
 use crate::{BaseUrl, BaseUrlError, EventType, EventTypeError, PixelId, PixelIdError};
 
@@ -236,22 +236,26 @@ impl<'p> HitParser<'p> {
                 max: self.max_len,
             });
         }
-        let input = input.split('#').next().unwrap_or("");
         let target = if input.starts_with('/') {
             input
         } else {
             let after_scheme = strip_scheme(input).ok_or(HitError::BadTarget)?;
-            match after_scheme.find(['/', '?']) {
-                Some(i) => &after_scheme[i..],
-                None => "",
-            }
+            let authority_len = after_scheme
+                .bytes()
+                .position(|b| matches!(b, b'/' | b'?' | b'#'))
+                .unwrap_or(after_scheme.len());
+            &after_scheme[authority_len..]
         };
-        let (path, query) = match target.find('?') {
-            Some(i) => (&target[..i], &target[i + 1..]),
-            None => (target, ""),
+        let (pixel_id, path_len) = self.parse_path(target)?;
+        // After the path: the end, a fragment, or the query (which a fragment ends).
+        let query = match target.as_bytes().get(path_len) {
+            Some(b'?') => &target[path_len + 1..],
+            _ => "",
         };
-        let pixel_id = self.parse_path(path)?;
-        let (event_type, cache_bust) = scan_query(query)?;
+        let scan = query_scan::scan(query)?;
+        let query = &query[..scan.len];
+        let event_type = scan.event_type.unwrap_or(EventType::PAGE_LOAD);
+        let cache_bust = scan.cache_bust;
         Ok(PixelHit {
             pixel_id,
             event_type,
@@ -260,16 +264,36 @@ impl<'p> HitParser<'p> {
         })
     }
 
-    fn parse_path(&self, path: &str) -> Result<PixelId, HitError> {
-        let rest = path
+    /// Checks `{prefix}/pixel/{pixel_id}/event.gif` at the start of `target`; returns the id and
+    /// the path's length.
+    fn parse_path(&self, target: &str) -> Result<(PixelId, usize), HitError> {
+        const FILE: &[u8] = b"/event.gif";
+        let rest = target
             .strip_prefix(self.prefix)
             .and_then(|p| p.strip_prefix("/pixel/"))
             .ok_or(HitError::NotPixelPath)?;
-        let (id, file) = rest.split_once('/').ok_or(HitError::BadPath)?;
+        let consumed = target.len() - rest.len();
+        let bytes = rest.as_bytes();
+        let path_len = PixelId::LENGTH + FILE.len();
+        // Fast path: the id and file name at their fixed offsets, no searching.
+        if let (Some(id), Some(file)) = (
+            bytes.get(..PixelId::LENGTH),
+            bytes.get(PixelId::LENGTH..path_len),
+        ) {
+            if file == FILE && matches!(bytes.get(path_len), None | Some(b'?' | b'#')) {
+                return Ok((PixelId::parse_bytes(id)?, consumed + path_len));
+            }
+        }
+        // Anything else is an error; find which.
+        let end = bytes
+            .iter()
+            .position(|&b| b == b'?' || b == b'#')
+            .unwrap_or(bytes.len());
+        let (id, file) = rest[..end].split_once('/').ok_or(HitError::BadPath)?;
         if file != "event.gif" {
             return Err(HitError::BadPath);
         }
-        Ok(PixelId::parse(id)?)
+        Ok((PixelId::parse(id)?, consumed + end))
     }
 }
 
@@ -282,30 +306,6 @@ fn strip_scheme(input: &str) -> Option<&str> {
         }
     }
     None
-}
-
-/// Finds `event_type` (absent: page load) and the raw `cb` range, refusing repeats.
-fn scan_query(query: &str) -> Result<(EventType, Option<(usize, usize)>), HitError> {
-    let mut event_type = None;
-    let mut cache_bust = None;
-    let mut pairs = urlencoded::parse(query);
-    while let Some((name, value, value_start)) = pairs.next_with_value_start() {
-        if name.decodes_to(EVENT_TYPE_PARAM) {
-            if event_type.is_some() {
-                return Err(HitError::RepeatedEventType);
-            }
-            event_type = Some(match value.as_str() {
-                Some(plain) => EventType::parse(plain)?,
-                None => EventType::from_chars(value.chars())?,
-            });
-        } else if name.decodes_to(CACHE_BUST_PARAM) {
-            if cache_bust.is_some() {
-                return Err(HitError::RepeatedCacheBust);
-            }
-            cache_bust = Some((value_start, value_start + value.raw().len()));
-        }
-    }
-    Ok((event_type.unwrap_or(EventType::PAGE_LOAD), cache_bust))
 }
 
 impl<'a> PixelHit<'a> {
@@ -383,7 +383,11 @@ impl<'a> PixelHit<'a> {
             query.push('=');
             let _ = urlencoded::serialize_into(&mut query, value.as_ref());
         }
-        let (event_type, cache_bust) = scan_query(&query)?;
+        let scan = query_scan::scan(&query)?;
+        let (event_type, cache_bust) = (
+            scan.event_type.unwrap_or(EventType::PAGE_LOAD),
+            scan.cache_bust,
+        );
         Ok(PixelHit {
             pixel_id,
             event_type,

@@ -56,6 +56,7 @@ mod hit;
 mod http_support;
 mod pixel_id;
 mod pixel_url;
+mod query_scan;
 #[cfg(feature = "serde")]
 mod serde_support;
 mod tag;

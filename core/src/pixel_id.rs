@@ -77,7 +77,7 @@ impl std::error::Error for PixelIdError {}
 /// Byte positions of the four hyphens in the hyphenated form.
 const HYPHENS: [usize; 4] = [8, 13, 18, 23];
 
-/// The value of each ASCII hex digit, or `0xff`.
+/// The value of each ASCII hex digit, or `0xff` (high bit set) for any other byte.
 const HEX_VALUE: [u8; 256] = {
     let mut table = [0xffu8; 256];
     let mut i = 0;
@@ -125,33 +125,48 @@ impl PixelId {
 
     /// Parses the hyphenated form from bytes; see [`PixelId::parse`].
     pub const fn parse_bytes(s: &[u8]) -> Result<Self, PixelIdError> {
+        let Some(s) = s.first_chunk::<{ Self::LENGTH }>() else {
+            return Err(PixelIdError::Length { len: s.len() });
+        };
         if s.len() != Self::LENGTH {
             return Err(PixelIdError::Length { len: s.len() });
         }
+        // Fast path without a branch per digit: invalid digits map to 0xff, so any invalid digit
+        // sets the high bit of `invalid`; the slow path then says exactly what is wrong.
+        const DIGITS: [u8; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
         let mut out = [0u8; 16];
-        let mut i = 0; // index into s
-        let mut o = 0; // index into out
-        while i < Self::LENGTH {
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                if s[i] != b'-' {
-                    return Err(PixelIdError::Hyphen { index: i });
-                }
-                i += 1;
-                continue;
-            }
+        let mut invalid = 0u8;
+        let mut k = 0;
+        while k < 16 {
+            let i = DIGITS[k] as usize;
             let hi = HEX_VALUE[s[i] as usize];
-            if hi == 0xff {
-                return Err(Self::bad_char(s[i], i));
-            }
             let lo = HEX_VALUE[s[i + 1] as usize];
-            if lo == 0xff {
-                return Err(Self::bad_char(s[i + 1], i + 1));
-            }
-            out[o] = (hi << 4) | lo;
-            o += 1;
-            i += 2;
+            invalid |= hi | lo;
+            out[k] = (hi << 4) | lo;
+            k += 1;
         }
-        Ok(PixelId(out))
+        if invalid & 0x80 == 0 && s[8] == b'-' && s[13] == b'-' && s[18] == b'-' && s[23] == b'-' {
+            return Ok(PixelId(out));
+        }
+        Err(Self::first_error(s))
+    }
+
+    /// The first problem in a 36-byte input that is not a valid id, scanning left to right.
+    const fn first_error(s: &[u8; Self::LENGTH]) -> PixelIdError {
+        let mut i = 0;
+        while i < Self::LENGTH {
+            let hyphen_here = i == 8 || i == 13 || i == 18 || i == 23;
+            if hyphen_here {
+                if s[i] != b'-' {
+                    return PixelIdError::Hyphen { index: i };
+                }
+            } else if HEX_VALUE[s[i] as usize] == 0xff {
+                return Self::bad_char(s[i], i);
+            }
+            i += 1;
+        }
+        // Not reached for an invalid input; kept total rather than panicking.
+        PixelIdError::Length { len: Self::LENGTH }
     }
 
     const fn bad_char(byte: u8, index: usize) -> PixelIdError {

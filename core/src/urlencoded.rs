@@ -101,27 +101,22 @@ pub struct Pairs<'a> {
     position: usize,
 }
 
-impl<'a> Pairs<'a> {
-    /// The next pair, with the byte index in the query where its value starts.
-    pub(crate) fn next_with_value_start(&mut self) -> Option<(Component<'a>, Component<'a>, usize)> {
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (Component<'a>, Component<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
         let bytes = self.query.as_bytes();
         loop {
             let start = self.position;
             if start >= bytes.len() {
                 return None;
             }
-            // One pass: the end of the sequence and its first '='.
-            let mut end = bytes.len();
-            let mut equals = None;
-            for (i, &b) in bytes.iter().enumerate().skip(start) {
-                if b == b'&' {
-                    end = i;
-                    break;
-                }
-                if b == b'=' && equals.is_none() {
-                    equals = Some(i);
-                }
-            }
+            let seq = &bytes[start..];
+            let end = start + seq.iter().position(|&b| b == b'&').unwrap_or(seq.len());
+            let equals = bytes[start..end]
+                .iter()
+                .position(|&b| b == b'=')
+                .map(|i| start + i);
             self.position = end + 1;
             if end == start {
                 continue;
@@ -133,17 +128,8 @@ impl<'a> Pairs<'a> {
             };
             let name = self.query.get(start..name_end).unwrap_or("");
             let value = self.query.get(value_start..end).unwrap_or("");
-            return Some((Component::new(name), Component::new(value), value_start));
+            return Some((Component::new(name), Component::new(value)));
         }
-    }
-}
-
-impl<'a> Iterator for Pairs<'a> {
-    type Item = (Component<'a>, Component<'a>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_with_value_start()
-            .map(|(name, value, _)| (name, value))
     }
 }
 

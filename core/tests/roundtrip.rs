@@ -146,4 +146,63 @@ proptest! {
         }
         prop_assert_eq!(EventType::from_chars(name.chars()), parsed);
     }
+
+    #[test]
+    fn hit_fields_match_a_plain_walk_over_the_pairs(
+        pieces in proptest::collection::vec(
+            prop_oneof![
+                Just("event_type=add_to_cart".to_string()),
+                Just("event%5Ftype=page%5Fload".to_string()),
+                Just("cb=1".to_string()),
+                Just("c%62=x+y".to_string()),
+                Just("cb".to_string()),
+                Just("event_type=".to_string()),
+                Just("event_type=Bad".to_string()),
+                Just("#".to_string()),
+                Just("&".to_string()),
+                Just("=".to_string()),
+                "[a-z%+=&#0-9]{0,12}",
+            ],
+            0..8,
+        )
+    ) {
+        // What the query scan must find, computed the slow way from the WHATWG pairs.
+        let query = pieces.join("&");
+        let until_fragment = query.split('#').next().unwrap();
+        let mut event = None;
+        let mut cb = None;
+        let mut expected = Ok(());
+        for (name, value) in urlencoded::parse(until_fragment) {
+            let name = name.decode();
+            if name == "event_type" {
+                if event.is_some() {
+                    expected = Err(dtpixel::HitError::RepeatedEventType);
+                    break;
+                }
+                match EventType::parse(&value.decode()) {
+                    Ok(e) => event = Some(e),
+                    Err(e) => {
+                        expected = Err(dtpixel::HitError::BadEventType(e));
+                        break;
+                    }
+                }
+            } else if name == "cb" {
+                if cb.is_some() {
+                    expected = Err(dtpixel::HitError::RepeatedCacheBust);
+                    break;
+                }
+                cb = Some(value.raw().to_string());
+            }
+        }
+        let target = format!("/pixel/784e6454-8c63-44c5-89db-6dcd33abcdef/event.gif?{query}");
+        match (HitParser::new().with_max_len(usize::MAX).parse(&target), expected) {
+            (Ok(hit), Ok(())) => {
+                prop_assert_eq!(hit.query(), until_fragment);
+                prop_assert_eq!(hit.event_type(), &event.unwrap_or(EventType::PAGE_LOAD));
+                prop_assert_eq!(hit.cache_bust().map(|c| c.raw().to_string()), cb);
+            }
+            (Err(got), Err(want)) => prop_assert_eq!(got, want),
+            (got, want) => prop_assert!(false, "query {:?}: got {:?}, want {:?}", query, got, want),
+        }
+    }
 }
