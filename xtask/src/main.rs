@@ -14,7 +14,6 @@ mod fuzz;
 mod pkg;
 mod run;
 mod test;
-#[allow(dead_code)] // helpers for the pkg, demo and bench commands
 mod toolchain;
 
 use std::process::ExitCode;

@@ -75,8 +75,7 @@ pub fn build() -> Result<PathBuf, String> {
         .join("release")
         .join("dtpixel_wasm.wasm");
 
-    let version = locked_version(&root, "wasm-bindgen")?;
-    let bindgen = toolchain::ensure_cargo_install("wasm-bindgen-cli", &version, "wasm-bindgen")?;
+    let bindgen = wasm_bindgen_cli()?;
     let out = work.join("bindgen");
     let _ = std::fs::remove_dir_all(&out);
     run::status(
@@ -122,6 +121,13 @@ pub fn build() -> Result<PathBuf, String> {
     report_sizes(&pkg)?;
     npm_pack(&pkg, &work)?;
     Ok(pkg)
+}
+
+/// `wasm-bindgen` (and, next to it, `wasm-bindgen-test-runner`) at exactly the version of the
+/// `wasm-bindgen` crate in Cargo.lock, installed with `cargo install` when missing.
+pub fn wasm_bindgen_cli() -> Result<PathBuf, String> {
+    let version = locked_version(&run::root(), "wasm-bindgen")?;
+    toolchain::ensure_cargo_install("wasm-bindgen-cli", &version, "wasm-bindgen")
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use crate::run::{self, Counts};
-use crate::toolchain::Wasm;
+use crate::toolchain::{self, Wasm};
 
 /// Runs the whole pipeline. `--quick` skips the slow installs and browser steps (for local loops).
 pub fn main(args: &[String]) -> Result<(), String> {
@@ -43,7 +43,11 @@ fn pipeline(quick: bool, counts: &mut Counts) -> Result<(), String> {
         "warnings",
     ]))?;
 
-    step("native tests, all features (unit, integration, doc)");
+    step("browser prerequisites: Chromium and chromedriver, and the npm package (cargo xtask pkg)");
+    toolchain::ensure_apt(&["chromium", "chromium-driver"])?;
+    crate::pkg::build()?;
+
+    step("native tests, all features (unit, integration, doc; real-browser tests in headless Chromium)");
     add(
         counts,
         run::tests(run::cargo().args(["test", "--workspace", "--all-features"])),
@@ -84,6 +88,21 @@ fn pipeline(quick: bool, counts: &mut Counts) -> Result<(), String> {
                 .args(features),
         )?;
     }
+
+    step("client-wasm unit tests in headless Chromium (wasm-bindgen-test-runner)");
+    let runner = crate::pkg::wasm_bindgen_cli()?.with_file_name("wasm-bindgen-test-runner");
+    add(
+        counts,
+        run::tests(
+            wasm.cargo("test", true)
+                .args(["-p", "dtpixel-wasm", "--lib"])
+                // The runner reads client-wasm/webdriver.json (Chromium's flags) from here.
+                .current_dir(run::root().join("client-wasm"))
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", runner)
+                .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        ),
+    )?;
 
     step("fuzzing the hit parser (30 s, libFuzzer + AddressSanitizer)");
     crate::fuzz::run_for(30)?;
