@@ -101,36 +101,39 @@ impl<'a> BaseUrl<'a> {
 
     /// Validates a base URL.
     pub fn parse(url: &'a str) -> Result<Self, BaseUrlError> {
+        // Byte by byte and panic-free: this runs in every shopper's browser, where each
+        // panic path would pull formatting code into the wasm.
         let bytes = url.as_bytes();
-        if let Some(index) = bytes
-            .iter()
-            .position(|&b| !b.is_ascii_graphic() || b"\"<>\\^`{|}".contains(&b))
-        {
-            return Err(BaseUrlError::BadChar {
-                byte: bytes[index],
-                index,
-            });
+        for (index, &byte) in bytes.iter().enumerate() {
+            let forbidden = matches!(
+                byte,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            );
+            if !byte.is_ascii_graphic() || forbidden {
+                return Err(BaseUrlError::BadChar { byte, index });
+            }
         }
-        if url.contains('#') {
+        if bytes.contains(&b'#') {
             return Err(BaseUrlError::Fragment);
         }
-        if url.contains('?') {
+        if bytes.contains(&b'?') {
             return Err(BaseUrlError::Query);
         }
-        let (secure, after_scheme) = if starts_with_ignore_case(url, "https://") {
+        let (secure, after_scheme) = if starts_with_ignore_case(bytes, b"https://") {
             (true, 8)
-        } else if starts_with_ignore_case(url, "http://") {
+        } else if starts_with_ignore_case(bytes, b"http://") {
             (false, 7)
         } else {
             return Err(BaseUrlError::Scheme);
         };
-        let rest = url.get(after_scheme..).unwrap_or("");
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        let url = url.get(..after_scheme + rest.len()).unwrap_or(url);
-        let authority_len = rest.find('/').unwrap_or(rest.len());
-        let authority = rest.get(..authority_len).unwrap_or(rest);
-        let path = rest.get(authority_len..).unwrap_or("");
-        if authority.contains('@') {
+        let mut end = bytes.len();
+        if end > after_scheme && bytes.last() == Some(&b'/') {
+            end -= 1;
+        }
+        let rest = bytes.get(after_scheme..end).unwrap_or(&[]);
+        let authority_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        let (authority, path) = rest.split_at_checked(authority_len).unwrap_or((rest, &[]));
+        if authority.contains(&b'@') {
             return Err(BaseUrlError::Credentials);
         }
         let host = split_port(authority)?;
@@ -143,17 +146,14 @@ impl<'a> BaseUrl<'a> {
         if !secure && !is_loopback(host) {
             return Err(BaseUrlError::InsecureHost);
         }
-        if !path.is_empty()
-            && path
-                .get(1..)
-                .unwrap_or("")
-                .split('/')
-                .any(|s| s.is_empty() || s == "." || s == "..")
-        {
-            return Err(BaseUrlError::BadPath);
+        if let Some((_, segments)) = path.split_first() {
+            let bad_segment = |s: &[u8]| s.is_empty() || s == b"." || s == b"..";
+            if segments.split(|&b| b == b'/').any(bad_segment) {
+                return Err(BaseUrlError::BadPath);
+            }
         }
         Ok(BaseUrl {
-            url,
+            url: url.get(..end).unwrap_or(url),
             path_start: after_scheme + authority_len,
         })
     }
@@ -165,12 +165,12 @@ impl<'a> BaseUrl<'a> {
 
     /// The path prefix (`""` or `/t`): where the collector's routes are mounted.
     pub fn prefix(&self) -> &'a str {
-        &self.url[self.path_start..]
+        self.url.get(self.path_start..).unwrap_or("")
     }
 
     /// The scheme and authority (`https://dttrk.com`).
     pub fn origin(&self) -> &'a str {
-        &self.url[..self.path_start]
+        self.url.get(..self.path_start).unwrap_or(self.url)
     }
 }
 
@@ -180,64 +180,69 @@ impl fmt::Display for BaseUrl<'_> {
     }
 }
 
-fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
 /// Strips and checks a `:port`, returning the host.
-fn split_port(authority: &str) -> Result<&str, BaseUrlError> {
-    let port_sep = if authority.starts_with('[') {
-        match authority.find(']') {
-            Some(end) => match authority.get(end + 1..).unwrap_or("") {
-                "" => None,
-                rest if rest.starts_with(':') => Some(end + 1),
-                _ => return Err(BaseUrlError::BadHost),
-            },
-            None => return Err(BaseUrlError::BadHost),
+fn split_port(authority: &[u8]) -> Result<&[u8], BaseUrlError> {
+    let port_sep = if authority.first() == Some(&b'[') {
+        let Some(close) = authority.iter().position(|&b| b == b']') else {
+            return Err(BaseUrlError::BadHost);
+        };
+        match authority.get(close + 1) {
+            None => None,
+            Some(b':') => Some(close + 1),
+            Some(_) => return Err(BaseUrlError::BadHost),
         }
     } else {
-        authority.find(':')
+        authority.iter().position(|&b| b == b':')
     };
     let Some(sep) = port_sep else {
         return Ok(authority);
     };
-    let port = authority.get(sep + 1..).unwrap_or("");
-    let valid = !port.is_empty()
-        && port.len() <= 5
-        && port.bytes().all(|b| b.is_ascii_digit())
-        && matches!(port.parse::<u32>(), Ok(1..=65535));
-    if valid {
-        Ok(authority.get(..sep).unwrap_or(""))
-    } else {
-        Err(BaseUrlError::BadPort)
+    let (host, port) = authority.split_at_checked(sep).unwrap_or((authority, &[]));
+    let digits = port.get(1..).unwrap_or(&[]);
+    let mut value = 0u32;
+    for &d in digits {
+        if !d.is_ascii_digit() || value > 65535 {
+            return Err(BaseUrlError::BadPort);
+        }
+        value = value * 10 + (d - b'0') as u32;
     }
+    if digits.is_empty() || !(1..=65535).contains(&value) {
+        return Err(BaseUrlError::BadPort);
+    }
+    Ok(host)
 }
 
-fn valid_host(host: &str) -> bool {
-    if let Some(inner) = host.strip_prefix('[') {
-        let Some(inner) = inner.strip_suffix(']') else {
+fn valid_host(host: &[u8]) -> bool {
+    if host.first() == Some(&b'[') {
+        if host.last() != Some(&b']') || host.len() < 2 {
             return false;
-        };
+        }
+        let inner = host.get(1..host.len() - 1).unwrap_or(&[]);
         return !inner.is_empty()
-            && inner.contains(':')
+            && inner.contains(&b':')
             && inner
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
     }
     host.len() <= 253
-        && host.split('.').all(|label| {
+        && host.split(|&b| b == b'.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
+                && label.first() != Some(&b'-')
+                && label.last() != Some(&b'-')
                 && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
-fn is_loopback(host: &str) -> bool {
-    host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost") || host == "[::1]"
+fn is_loopback(host: &[u8]) -> bool {
+    host == b"127.0.0.1" || host.eq_ignore_ascii_case(b"localhost") || host == b"[::1]"
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ impl EventType {
         }
         let mut bytes = [0u8; Self::MAX_LEN];
         let mut i = 0;
-        while i < b.len() {
+        while i < b.len() && i < Self::MAX_LEN {
             bytes[i] = b[i];
             i += 1;
         }
@@ -137,10 +137,8 @@ impl EventType {
         let mut len = 0;
         let mut first_error = None;
         for c in chars {
-            let mut utf8 = [0u8; 4];
-            let encoded = c.encode_utf8(&mut utf8).as_bytes();
+            let (byte, width) = first_utf8_byte(c);
             if first_error.is_none() {
-                let byte = encoded[0];
                 let valid = if len == 0 {
                     byte.is_ascii_lowercase()
                 } else {
@@ -156,7 +154,7 @@ impl EventType {
                     *slot = byte;
                 }
             }
-            len += encoded.len();
+            len += width;
         }
         if len == 0 {
             return Err(EventTypeError::Empty);
@@ -167,10 +165,7 @@ impl EventType {
         if let Some(e) = first_error {
             return Err(e);
         }
-        match core::str::from_utf8(&buf[..len]) {
-            Ok(name) => Self::parse(name),
-            Err(_) => Err(EventTypeError::Empty),
-        }
+        Self::parse(buf.get(..len).map_or("", crate::ascii::ascii_str))
     }
 
     /// The event name.
@@ -179,15 +174,27 @@ impl EventType {
             Inner::PageLoad => "page_load",
             Inner::AddToCart => "add_to_cart",
             // Only validated ASCII is ever stored.
-            Inner::Custom { len, bytes } => {
-                core::str::from_utf8(&bytes[..*len as usize]).unwrap_or("")
-            }
+            Inner::Custom { len, bytes } => bytes
+                .get(..*len as usize)
+                .map_or("", crate::ascii::ascii_str),
         }
     }
 
     /// Whether this is one of the constants ([`EventType::PAGE_LOAD`], [`EventType::ADD_TO_CART`]).
     pub const fn is_known(&self) -> bool {
         !matches!(self.0, Inner::Custom { .. })
+    }
+}
+
+/// The first byte of `c`'s UTF-8 encoding and the encoding's length (without `encode_utf8`,
+/// whose buffer check is a panic path).
+const fn first_utf8_byte(c: char) -> (u8, usize) {
+    let code = c as u32;
+    match c.len_utf8() {
+        1 => (code as u8, 1),
+        2 => (0xc0 | (code >> 6) as u8, 2),
+        3 => (0xe0 | (code >> 12) as u8, 3),
+        _ => (0xf0 | (code >> 18) as u8, 4),
     }
 }
 

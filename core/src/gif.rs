@@ -102,7 +102,7 @@ fn u32_decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
             break;
         }
     }
-    core::str::from_utf8(&buf[i..]).unwrap_or("0")
+    buf.get(i..).map_or("0", crate::ascii::ascii_str)
 }
 
 /// The headers of a pixel response; [`ResponseHeaders::iter`] lists them.
@@ -115,7 +115,9 @@ pub struct ResponseHeaders {
 impl ResponseHeaders {
     /// The `Cache-Control` value.
     pub fn cache_control(&self) -> &str {
-        core::str::from_utf8(&self.cache_control[..self.cache_control_len as usize]).unwrap_or("")
+        self.cache_control
+            .get(..self.cache_control_len as usize)
+            .map_or("", crate::ascii::ascii_str)
     }
 
     /// `(name, value)` pairs, names in lowercase:

@@ -39,7 +39,7 @@
 //! Without default features the crate is `no_std` and allocation-free.
 #![no_std]
 #![deny(missing_docs, missing_debug_implementations)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 #[cfg(any(feature = "alloc", test))]
@@ -47,6 +47,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod ascii;
 mod base_url;
 mod buffer;
 mod event_type;

@@ -185,18 +185,20 @@ impl PixelId {
     /// assert_eq!(id.encode_lower(&mut buf), "784e6454-8c63-44c5-89db-6dcd33abcdef");
     /// ```
     pub fn encode_lower<'b>(&self, buf: &'b mut [u8; Self::LENGTH]) -> &'b str {
-        let mut o = 0;
-        for (i, byte) in self.0.iter().enumerate() {
-            if i == 4 || i == 6 || i == 8 || i == 10 {
-                buf[o] = b'-';
-                o += 1;
+        let mut out = buf.iter_mut();
+        let mut put = |b: u8| {
+            if let Some(slot) = out.next() {
+                *slot = b;
             }
-            buf[o] = HEX_LOWER[(byte >> 4) as usize];
-            buf[o + 1] = HEX_LOWER[(byte & 0x0f) as usize];
-            o += 2;
+        };
+        for (i, &byte) in self.0.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                put(b'-');
+            }
+            put(HEX_LOWER[(byte >> 4) as usize]);
+            put(HEX_LOWER[(byte & 0x0f) as usize]);
         }
-        // Only ASCII hex digits and hyphens were written.
-        core::str::from_utf8(buf).unwrap_or_default()
+        crate::ascii::ascii_str(buf)
     }
 }
 

@@ -83,7 +83,7 @@ impl<'a> CacheBust<'a> {
         match &self.0 {
             CacheBustInner::Token(t) => t,
             // Only ASCII hex digits are stored.
-            CacheBustInner::Random(hex) => core::str::from_utf8(hex).unwrap_or(""),
+            CacheBustInner::Random(hex) => crate::ascii::ascii_str(hex),
         }
     }
 }
@@ -195,9 +195,9 @@ impl WriteTo for PixelUrl<'_> {
             serialize_into(w, cb.as_str())?;
         }
         for (name, value) in self.params {
-            w.write_char('&')?;
+            w.write_str("&")?;
             serialize_into(w, name)?;
-            w.write_char('=')?;
+            w.write_str("=")?;
             serialize_into(w, value)?;
         }
         Ok(())

@@ -33,7 +33,7 @@ pub fn serialize_into<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result
             w.write_str(s.get(start..i).unwrap_or(""))?;
         }
         if b == b' ' {
-            w.write_char('+')?;
+            w.write_str("+")?;
         } else {
             w.write_str(percent_triplet(b))?;
         }
@@ -82,8 +82,9 @@ const PERCENT_TABLE: [u8; 768] = {
 
 fn percent_triplet(b: u8) -> &'static str {
     let i = b as usize * 3;
-    // The table holds only ASCII.
-    core::str::from_utf8(&PERCENT_TABLE[i..i + 3]).unwrap_or("%")
+    PERCENT_TABLE
+        .get(i..i + 3)
+        .map_or("%", crate::ascii::ascii_str)
 }
 
 /// Parses a query string (without its leading `?`) into name/value pairs.
