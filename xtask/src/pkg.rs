@@ -5,8 +5,10 @@
 //! 2. `wasm-bindgen --target web` (the CLI at exactly the `wasm-bindgen` version of Cargo.lock)
 //!    to turn the exports into a plain module, then `wasm-opt -Oz` where binaryen installs;
 //! 3. `pkg/`: `pkg.json` as `package.json`, the wasm, the hand-written ESM glue of
-//!    `client-wasm/js/` (full-line comments and indentation dropped), the TypeScript types and
-//!    the README; the raw and `gzip -9` sizes of everything a page loads, against the budget;
+//!    `client-wasm/js/` (what pages load bundled and minified by esbuild, installed from npm at a
+//!    pinned version; without it, the sources with comments and indentation dropped), the
+//!    TypeScript types and the README; the raw and `gzip -9` sizes of everything a page loads,
+//!    checked against the budget;
 //! 4. `npm pack` of `pkg/`, to check that the package installs.
 
 use std::path::{Path, PathBuf};
@@ -242,6 +244,27 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
             .map_err(|e| format!("reading client-wasm/js/{file}: {e}"))?;
         write(&pkg.join(file), strip_js(&source).as_bytes())?;
     }
+    // What pages load is bundled (core.js into dtpixel.js) and minified when esbuild installs;
+    // the files for Node stay as they are.
+    match esbuild(&root.join("target").join("dtpixel-pkg").join("tools")) {
+        Ok(esbuild) => {
+            for (file, extra) in [
+                ("dtpixel.js", None),
+                ("auto.js", Some("--external:./dtpixel.js")),
+            ] {
+                run::status(
+                    Command::new(&esbuild)
+                        .arg(js.join(file))
+                        .args(["--bundle", "--format=esm", "--minify", "--target=es2022"])
+                        .args(extra)
+                        .arg(format!("--outfile={}", pkg.join(file).display())),
+                )?;
+            }
+        }
+        Err(e) => {
+            println!("xtask pkg: esbuild unavailable ({e}); shipping the comment-stripped sources")
+        }
+    }
     write(&pkg.join("dtpixel.d.ts"), &read(&js.join("dtpixel.d.ts"))?)?;
     write(
         &pkg.join("README.md"),
@@ -267,6 +290,38 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The esbuild version used to bundle and minify what pages load.
+const ESBUILD: &str = "0.28.2";
+
+/// esbuild at exactly [`ESBUILD`], installed from npm into `tools` when missing.
+fn esbuild(tools: &Path) -> Result<PathBuf, String> {
+    let bin = tools.join("node_modules").join(".bin").join("esbuild");
+    let installed = |bin: &Path| {
+        run::output(Command::new(bin).arg("--version")).is_some_and(|v| v.trim() == ESBUILD)
+    };
+    if !installed(&bin) {
+        std::fs::create_dir_all(tools).map_err(|e| e.to_string())?;
+        run::status(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--silent",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    "--prefix",
+                ])
+                .arg(tools)
+                .arg(format!("esbuild@{ESBUILD}")),
+        )?;
+    }
+    if installed(&bin) {
+        Ok(bin)
+    } else {
+        Err(format!("esbuild {ESBUILD} did not install"))
+    }
+}
+
 /// The size of a file after `gzip -9`.
 pub fn gzip9_len(path: &Path) -> Result<u64, String> {
     let out = Command::new("gzip")
@@ -284,7 +339,12 @@ pub fn gzip9_len(path: &Path) -> Result<u64, String> {
 fn report_sizes(pkg: &Path) -> Result<(u64, u64), String> {
     println!("xtask pkg: what a page loads (auto.js included), raw and gzip -9:");
     let (mut raw, mut gz) = (0, 0);
-    for file in PAGE_FILES {
+    // core.js is loaded only when it was not bundled into dtpixel.js.
+    let entry = std::fs::read_to_string(pkg.join("dtpixel.js")).unwrap_or_default();
+    for file in PAGE_FILES
+        .iter()
+        .filter(|f| **f != "core.js" || entry.contains("./core.js"))
+    {
         let path = pkg.join(file);
         let r = std::fs::metadata(&path)
             .map_err(|e| format!("{}: {e}", path.display()))?
