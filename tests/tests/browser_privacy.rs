@@ -1,10 +1,11 @@
 //! Privacy and robustness in real headless Chromium: Do Not Track and Global Privacy Control,
-//! consent, invalid ids, storage that throws, and prerendered pages.
+//! consent, invalid ids, storage that throws, prerendered pages, and a wasm module that cannot load.
 
 mod browser_support;
 
 use browser_support::*;
-use dtpixel_tests::browser::Options;
+use dtpixel_tests::browser::{temp_dir, Options};
+use dtpixel_tests::recording_server::require_pkg;
 use serde_json::json;
 
 #[test]
@@ -212,4 +213,35 @@ fn a_prerendered_page_fires_only_once_it_is_shown() {
         json!([false, true])
     );
     assert!(env.tracker.pixels_after(QUIET).is_empty());
+}
+
+#[test]
+fn a_bundle_whose_wasm_cannot_load_fires_nothing_and_throws_nothing() {
+    let env = Env::new();
+    // The package without its wasm module (blocked, or a broken deploy).
+    let broken = temp_dir("dtpixel-broken-pkg").unwrap();
+    for entry in std::fs::read_dir(require_pkg().unwrap()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "dtpixel_bg.wasm" {
+            std::fs::copy(entry.path(), broken.join(entry.file_name())).unwrap();
+        }
+    }
+    env.shop.serve_dir("/broken/", &broken);
+    let body = "<button id=b data-dt-event=add_to_cart>Add</button>";
+    env.page_from("/broken/dtpixel.js", "/w", "{ debug: true }", "", body);
+    let browser = env.browser();
+    open(&browser, &env.shop.url(&format!("/w?dt_pixel_id={SEED}")));
+    env.shop
+        .wait_for_path("/broken/dtpixel_bg.wasm", ARRIVE)
+        .unwrap();
+    browser.click("#b").unwrap();
+    js(
+        &browser,
+        "tracker.track('add_to_cart'); tracker.consent(false)",
+    );
+    assert!(env.tracker.pixels_after(QUIET).is_empty());
+    assert_eq!(page_errors(&browser), json!([]));
+    let warnings = js(&browser, "return window.warnings").to_string();
+    assert!(warnings.contains("did not load"), "{warnings}");
+    let _ = std::fs::remove_dir_all(broken);
 }

@@ -55,6 +55,11 @@ impl Env {
     /// with `options` (a JS object literal; `base` defaults to the tracker), with `body` below.
     /// The page sets `window.started` once `start` resolved, and collects warnings and errors.
     pub fn page(&self, path: &str, options: &str, pre: &str, body: &str) {
+        self.page_from("/pkg/dtpixel.js", path, options, pre, body);
+    }
+
+    /// [`Env::page`] with the bundle imported from `module` instead of `/pkg/dtpixel.js`.
+    pub fn page_from(&self, module: &str, path: &str, options: &str, pre: &str, body: &str) {
         let base = self.base();
         self.shop.page(
             path,
@@ -69,7 +74,7 @@ window.addEventListener("unhandledrejection", e => window.errors.push(String(e.r
 {pre}
 </script>
 <script type="module">
-import {{ start }} from "/pkg/dtpixel.js";
+import {{ start }} from "{module}";
 window.tracker = await start(Object.assign({{ base: "{base}" }}, {options}));
 window.started = true;
 </script>
