@@ -492,3 +492,44 @@ fn visitor_keys_store_no_ip_or_user_agent_and_old_salts_are_deleted() {
     assert!(!text.contains("PrivacyMarkerUA"));
     assert!(!text.contains("127.0.0.1") && !text.contains("203.0.113.99"));
 }
+
+#[test]
+fn sigterm_waits_for_queued_hits_and_answers_them() {
+    let dir = dtpixel_tests::collector::TempDir::new("dtpixel-sigterm-queued");
+    let db = dir.path().join("q.db");
+    let mut c = Collector::start_with_db(&db, &[]);
+    // Hold the write lock so the hits wait in the queue when SIGTERM arrives.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let addr = c.addr;
+    let senders: Vec<_> = (0..5)
+        .map(|i| {
+            let target = pixel(ID, &format!("cb={i}"));
+            std::thread::spawn(move || {
+                dtpixel_tests::collector::http_request(
+                    addr,
+                    "GET",
+                    &target,
+                    &[("User-Agent", BROWSER_UA)],
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let signal = std::process::Command::new("kill")
+        .args(["-TERM", &c.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    conn.execute_batch("COMMIT").unwrap();
+    drop(conn);
+    for s in senders {
+        assert_eq!(s.join().unwrap().status, 200, "answered after the flush");
+    }
+    let status = c.terminate().expect("an exit status");
+    assert!(status.success(), "{status:?}: {}", c.stderr());
+    let again = Collector::start_with_db(&db, &[]);
+    assert_eq!(counts(&again.report(""), ID, "page_load"), Some((5, 1)));
+}
