@@ -117,7 +117,7 @@ pub fn canonical(buf: &mut [u8], len: usize) -> i32 {
         return BAD_PIXEL_ID;
     };
     let mut text = [0u8; PixelId::LENGTH];
-    out.copy_from_slice(id.encode_lower(&mut text).as_bytes());
+    copy(out, id.encode_lower(&mut text).as_bytes());
     PixelId::LENGTH as i32
 }
 
@@ -193,9 +193,17 @@ impl core::fmt::Write for Out<'_> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
         let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
+        copy(dst, s.as_bytes());
         self.len = end;
         Ok(())
+    }
+}
+
+/// Copies `src` into the start of `dst`. Unlike `copy_from_slice`, it has no length-mismatch
+/// panic, whose message would link `core::fmt`'s integer formatting into the module.
+fn copy(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
     }
 }
 
