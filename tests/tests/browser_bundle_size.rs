@@ -1,5 +1,6 @@
 //! The size of what a page loads (the bundle's JS and wasm, `auto.js` included), `gzip -9`,
 //! against issue 3's budget. Printed in the test run (`--nocapture`), as `cargo xtask pkg` does.
+//! And the wasm module links no panic or formatting code (what keeps it small).
 
 use std::process::Command;
 
@@ -46,7 +47,24 @@ fn what_a_page_loads_fits_the_gzip_budget() {
         gz <= BUDGET_GZIP,
         "{gz} B gzipped is over the {BUDGET_GZIP} B budget"
     );
-    // The wasm file is a wasm module (its behaviour is what the browser and node tests check).
-    let wasm = std::fs::read(pkg.join("dtpixel_bg.wasm")).unwrap();
+}
+
+#[test]
+fn the_wasm_module_has_no_panic_or_formatting_machinery() {
+    let wasm = std::fs::read(require_pkg().unwrap().join("dtpixel_bg.wasm")).unwrap();
     assert_eq!(&wasm[..4], b"\0asm");
+    // Panic messages and their source locations are the sign of core::fmt being linked in.
+    for needle in [
+        &b"index out of bounds"[..],
+        b"out of range for slice",
+        b"/src/",
+        b"panicked",
+        b"slice length",
+    ] {
+        assert!(
+            !wasm.windows(needle.len()).any(|w| w == needle),
+            "the wasm contains {:?}: a panic path links core::fmt",
+            String::from_utf8_lossy(needle)
+        );
+    }
 }
