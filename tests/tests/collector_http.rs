@@ -533,3 +533,31 @@ fn sigterm_waits_for_queued_hits_and_answers_them() {
     let again = Collector::start_with_db(&db, &[]);
     assert_eq!(counts(&again.report(""), ID, "page_load"), Some((5, 1)));
 }
+
+#[test]
+fn a_client_too_slow_to_send_its_headers_is_disconnected() {
+    use std::io::{Read, Write};
+    let c = Collector::start(&["--header-timeout", "1"]);
+    let mut slow = std::net::TcpStream::connect(c.addr).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    slow.write_all(format!("GET {} HTTP/1.1\r\nHost: x\r\n", pixel(ID, "")).as_bytes())
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut answer = Vec::new();
+    // The collector closes the connection (possibly after a 408); a read error also means closed.
+    let _ = slow.read_to_end(&mut answer);
+    let waited = start.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(15),
+        "closed after {waited:?}"
+    );
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // Meanwhile others are served, and nothing was recorded for the slow one.
+    assert_gif(&c.get(&pixel(ID, "cb=1"), &[]), "no-store");
+    assert_eq!(counts(&c.report(""), ID, "page_load"), Some((1, 1)));
+}

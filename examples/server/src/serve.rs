@@ -4,9 +4,17 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use axum::routing::get;
 use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tower_service::Service;
 use clap::Args;
 use dtpixel::{EventType, HitParser};
 use tokio::net::TcpListener;
@@ -44,6 +52,10 @@ pub struct ServeArgs {
     /// Hits written in one transaction at most.
     #[arg(long, default_value_t = 4_096)]
     batch_max: usize,
+    /// Seconds a client may take to send a request's headers before the connection is closed
+    /// (slow clients cannot hold connections open).
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
     /// Remove a pattern from the bot list (repeatable; a pattern as the `isbot` crate lists it),
     /// for example `headlesschrome` to count a headless browser under test.
     #[arg(long = "count-bot", value_name = "PATTERN")]
@@ -134,7 +146,8 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::runtime(format!("cannot start the runtime: {e}")))?;
-    let served = runtime.block_on(serve(args.listen, state));
+    let header_timeout = Duration::from_secs(args.header_timeout.max(1));
+    let served = runtime.block_on(serve(args.listen, state, header_timeout));
     // Every request in flight has been answered; write what is still queued.
     writer_thread.shutdown();
     served?;
@@ -142,7 +155,11 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn serve(listen: SocketAddr, state: AppState) -> Result<(), Failure> {
+async fn serve(
+    listen: SocketAddr,
+    state: AppState,
+    header_timeout: Duration,
+) -> Result<(), Failure> {
     let listener = TcpListener::bind(listen)
         .await
         .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
@@ -155,14 +172,50 @@ async fn serve(listen: SocketAddr, state: AppState) -> Result<(), Failure> {
     if demo {
         println!("dtpixel: demo shop at http://{local}/demo/creators.html, report at http://{local}/report");
     }
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| Failure::runtime(format!("server error: {e}")))
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    eprintln!("dtpixel: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let mut app = app.clone();
+            async move { app.call(request.map(Body::new)).await }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    // Finish the requests in flight (each waits at most for its commit).
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            eprintln!("dtpixel: some connections did not finish within {SHUTDOWN_GRACE:?}");
+        }
+    }
+    Ok(())
 }
+
+/// How long shutdown waits for open connections to finish their requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
