@@ -11,13 +11,13 @@ use axum::extract::ConnectInfo;
 use axum::http::Request;
 use axum::routing::get;
 use axum::Router;
+use clap::Args;
+use dtpixel::{EventType, HitParser};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tower_service::Service;
-use clap::Args;
-use dtpixel::{EventType, HitParser};
 use tokio::net::TcpListener;
+use tower_service::Service;
 
 use crate::filter::Filter;
 use crate::writer::{self, Limits, Writer};
