@@ -55,6 +55,7 @@ pub fn build() -> Result<PathBuf, String> {
     let work = root.join("target").join("dtpixel-pkg");
     std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
 
+    ensure_npm()?;
     println!("xtask pkg: building client-wasm for {WASM_TARGET}");
     let wasm = Wasm::find()?;
     // No std: with `bundle` the crate is #![no_std] on wasm (core and alloc only).
@@ -118,11 +119,24 @@ pub fn build() -> Result<PathBuf, String> {
         Err(e) => println!("xtask pkg: wasm-opt unavailable ({e}); shipping wasm-bindgen's output"),
     }
 
+    // Written aside, checked, then swapped in: readers of pkg/ never see a half-written package.
+    let staging = work.join("staging");
+    write_package(&root, &staging, &module)?;
+    report_sizes(&staging)?;
+    npm_pack(&staging, &work)?;
     let pkg = root.join("pkg");
-    write_package(&root, &pkg, &module)?;
-    report_sizes(&pkg)?;
-    npm_pack(&pkg, &work)?;
+    let _ = std::fs::remove_dir_all(&pkg);
+    std::fs::rename(&staging, &pkg)
+        .map_err(|e| format!("moving {} to {}: {e}", staging.display(), pkg.display()))?;
     Ok(pkg)
+}
+
+/// npm, for esbuild and `npm pack` (Debian's package where Node.js came without it).
+fn ensure_npm() -> Result<(), String> {
+    if run::succeeds(Command::new("npm").arg("--version")) {
+        return Ok(());
+    }
+    toolchain::ensure_apt(&["npm"])
 }
 
 /// `wasm-bindgen` (and, next to it, `wasm-bindgen-test-runner`) at exactly the version of the
@@ -367,9 +381,6 @@ fn report_sizes(pkg: &Path) -> Result<(u64, u64), String> {
 }
 
 fn npm_pack(pkg: &Path, work: &Path) -> Result<(), String> {
-    if !run::succeeds(Command::new("npm").arg("--version")) {
-        toolchain::ensure_apt(&["npm"])?;
-    }
     let dest = work.join("npm-pack");
     let _ = std::fs::remove_dir_all(&dest);
     std::fs::create_dir_all(&dest).map_err(|e| format!("creating {}: {e}", dest.display()))?;
@@ -385,9 +396,22 @@ fn npm_pack(pkg: &Path, work: &Path) -> Result<(), String> {
         .find(|e| e.file_name().to_string_lossy().ends_with(".tgz"))
         .ok_or("npm pack wrote no tarball")?;
     let len = tarball.metadata().map_or(0, |m| m.len());
+    // Every file of the package made it into the tarball.
+    let listing = run::output(Command::new("tar").arg("-tzf").arg(tarball.path()))
+        .ok_or("could not list the npm tarball")?;
+    for entry in std::fs::read_dir(pkg).map_err(|e| e.to_string())? {
+        let name = entry.map_err(|e| e.to_string())?.file_name();
+        let name = name.to_string_lossy();
+        if !listing.lines().any(|l| l == format!("package/{name}")) {
+            return Err(format!(
+                "npm pack left out {name}: add it to pkg.json's files"
+            ));
+        }
+    }
     println!(
-        "xtask pkg: npm pack ok: {} ({len} B)",
-        tarball.file_name().to_string_lossy()
+        "xtask pkg: npm pack ok: {} ({len} B, {} files)",
+        tarball.file_name().to_string_lossy(),
+        listing.lines().count()
     );
     Ok(())
 }
