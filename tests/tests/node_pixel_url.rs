@@ -1,9 +1,11 @@
-//! The npm package under Node, as partners generating tags server-side use it: `import` from
-//! `"dtpixel"` (resolved through `package.json`'s `exports`, Node condition) and compare
-//! `pixelUrl` / `imgTag` with the Rust core's own output, errors included.
+//! The npm package under Node, as partners generating tags server-side use it: installed from
+//! its `npm pack` tarball, `import`ed from `"dtpixel"` (resolved through `package.json`'s
+//! `exports`, Node condition), with `pixelUrl` / `imgTag` compared with the Rust core's own
+//! output, errors included.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use dtpixel::{BaseUrl, CacheBust, EventType, ImgTag, PixelHit, PixelId, PixelUrl};
 use dtpixel_tests::browser::temp_dir;
@@ -12,14 +14,41 @@ use serde_json::{json, Value};
 
 const SEED: &str = "784e6454-8c63-44c5-89db-6dcd33abcdef";
 
-/// Runs `calls` (a JS array of thunks) in Node against the package and returns, for each, the
-/// value or `{ "error": "TypeName: message" }`.
+/// A Node project with the package installed the way users get it: `npm pack` of `pkg/`, then
+/// `npm install` of the tarball (both local, no network). Made once per test run.
+fn project() -> &'static Path {
+    static PROJECT: OnceLock<PathBuf> = OnceLock::new();
+    PROJECT.get_or_init(|| {
+        let pkg = require_pkg().unwrap();
+        let project = temp_dir("dtpixel-node").unwrap();
+        let npm = |args: &[&str]| {
+            let out = Command::new("npm")
+                .current_dir(&project)
+                .args(args)
+                .args(["--silent", "--no-audit", "--no-fund", "--offline"])
+                .output()
+                .expect("npm is needed for this test (Debian/NodeSource `nodejs`)");
+            assert!(
+                out.status.success(),
+                "npm {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        std::fs::write(
+            project.join("package.json"),
+            r#"{"name":"partner","private":true}"#,
+        )
+        .unwrap();
+        let tarball = npm(&["pack", pkg.to_str().unwrap()]);
+        npm(&["install", &format!("./{tarball}")]);
+        project
+    })
+}
+
+/// Runs `calls` (a JS array of thunks) in Node against the installed package and returns, for
+/// each, the value or `{ "error": "TypeName: message" }`.
 fn node(calls: &str) -> Vec<Value> {
-    let pkg = require_pkg().unwrap();
-    let project = temp_dir("dtpixel-node").unwrap();
-    let modules = project.join("node_modules");
-    std::fs::create_dir_all(&modules).unwrap();
-    std::os::unix::fs::symlink(&pkg, modules.join("dtpixel")).unwrap();
     let script = format!(
         r#"import * as dtpixel from "dtpixel";
 const {{ pixelUrl, imgTag, start }} = dtpixel;
@@ -31,11 +60,10 @@ for (const call of calls) {{
 console.log(JSON.stringify(out));"#
     );
     let output = Command::new("node")
-        .current_dir(&project)
+        .current_dir(project())
         .args(["--input-type=module", "-e", &script])
         .output()
         .expect("node is needed for this test (Debian/NodeSource `nodejs`)");
-    let _ = std::fs::remove_dir_all(&project);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
