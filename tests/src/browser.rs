@@ -389,6 +389,33 @@ impl Browser {
         })
     }
 
+    /// Every element matching a CSS selector, in document order.
+    pub fn find_all(&self, css: &str) -> Result<Vec<Element<'_>>> {
+        let v = self.command(
+            "POST",
+            "/elements",
+            Some(json!({ "using": "css selector", "value": css })),
+        )?;
+        let list = v.as_array().cloned().unwrap_or_default();
+        list.iter()
+            .map(|e| {
+                let id = e[ELEMENT_KEY]
+                    .as_str()
+                    .ok_or_else(|| err(format!("no element id for {css}: {e}")))?;
+                Ok(Element {
+                    browser: self,
+                    id: id.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The page's HTML, as serialized by the browser.
+    pub fn page_source(&self) -> Result<String> {
+        let v = self.command("GET", "/source", None)?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
     /// Clicks the first element matching a CSS selector (a real pointer click, through WebDriver).
     pub fn click(&self, css: &str) -> Result<()> {
         self.find(css)?.click()
@@ -471,6 +498,28 @@ impl Element<'_> {
             .command(
                 "POST",
                 &format!("/element/{}/click", self.id),
+                Some(json!({})),
+            )
+            .map(drop)
+    }
+
+    /// Types `text` into the element (an input or textarea), as key presses.
+    pub fn send_keys(&self, text: &str) -> Result<()> {
+        self.browser
+            .command(
+                "POST",
+                &format!("/element/{}/value", self.id),
+                Some(json!({ "text": text })),
+            )
+            .map(drop)
+    }
+
+    /// Clears an input or textarea.
+    pub fn clear(&self) -> Result<()> {
+        self.browser
+            .command(
+                "POST",
+                &format!("/element/{}/clear", self.id),
                 Some(json!({})),
             )
             .map(drop)

@@ -17,7 +17,7 @@ fn drives_a_real_page_and_the_cache_survives_a_restart_on_the_same_profile() {
         "/",
         &format!(
             "<!doctype html><title>harness</title>\
-             <button id=b onclick=\"document.title='clicked'\">go</button>\
+             <button id=b onclick=\"document.title='clicked'\">go</button><input id=q name=query>\
              <img height=\"1\" width=\"1\" style=\"display:none\" src=\"{pixel}\"/>"
         ),
     );
@@ -31,6 +31,27 @@ fn drives_a_real_page_and_the_cache_survives_a_restart_on_the_same_profile() {
     assert_eq!(browser.title().unwrap(), "harness");
     browser.click("#b").unwrap();
     assert_eq!(browser.title().unwrap(), "clicked");
+    let input = browser.find("#q").unwrap();
+    input.send_keys("socks").unwrap();
+    assert_eq!(
+        browser
+            .execute("return document.getElementById('q').value", &[])
+            .unwrap(),
+        json!("socks")
+    );
+    input.clear().unwrap();
+    assert_eq!(browser.find_all("button, input").unwrap().len(), 2);
+    assert_eq!(browser.find("#b").unwrap().text().unwrap(), "go");
+    assert_eq!(
+        browser
+            .find("#q")
+            .unwrap()
+            .attribute("name")
+            .unwrap()
+            .as_deref(),
+        Some("query")
+    );
+    assert!(browser.page_source().unwrap().contains("id=\"b\""));
     assert_eq!(
         browser
             .execute("return arguments[0] + 1", &[json!(41)])
