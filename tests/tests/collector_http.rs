@@ -163,7 +163,7 @@ fn prefetch_and_bots_are_answered_but_filtered() {
     let bots = [
         "Googlebot/2.1 (+http://www.google.com/bot.html)",
         "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-        "curl/8.5.0",
+        "Wget/1.21.4",
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36",
     ];
     for ua in bots {
@@ -176,11 +176,16 @@ fn prefetch_and_bots_are_answered_but_filtered() {
     }
     // No User-Agent at all: a bot too.
     assert_gif(&c.request("GET", &pixel(ID, ""), &[]), CACHED);
-    // One real visit.
+    // One real visit, and one application calling the pixel directly (counted every time).
     assert_gif(&c.get(&pixel(ID, ""), &[]), CACHED);
+    let app = [("User-Agent", "curl/8.5.0")];
+    assert_gif(
+        &c.request("GET", &pixel(ID, "event_type=add_to_cart"), &app),
+        CACHED,
+    );
     let report = c.report("");
     assert_eq!(counts(&report, ID, "page_load"), Some((1, 1)));
-    assert_eq!(counts(&report, ID, "add_to_cart"), Some((0, 0)));
+    assert_eq!(counts(&report, ID, "add_to_cart"), Some((1, 1)));
     let filtered: serde_json::Value = serde_json::from_slice(
         &c.request("GET", &format!("/api/filtered?pixel_id={ID}"), &[])
             .body,

@@ -1,6 +1,10 @@
 //! Which hits are answered but not counted: browser prefetch/prerender requests, obvious bots
 //! (the `isbot` crate's maintained user-agent list) and `HEAD` probes. They are recorded with
 //! their reason and show in the stats as filtered.
+//!
+//! HTTP client libraries (curl, okhttp, python-requests, Go, Java, Node, .NET, PHP …) are on
+//! that list but are not crawlers: they are how an application calls the pixel directly, and
+//! such a call counts every time. They are taken off the list.
 
 use axum::http::{HeaderMap, Method};
 
@@ -24,13 +28,34 @@ impl std::fmt::Debug for Filter {
     }
 }
 
+/// `isbot` patterns of HTTP client libraries: direct application calls, counted.
+const HTTP_CLIENT_LIBRARIES: &[&str] = &[
+    "^curl",
+    "^java/",
+    "^lua-resty-http",
+    "^php-curl-class",
+    "aiohttp",
+    "axios",
+    "go-http-client",
+    "guzzlehttp",
+    "httpclient",
+    "httpurlconnection",
+    "httpx",
+    "node-fetch/",
+    "okhttp",
+    "pycurl",
+    "python-requests",
+    "python-urllib",
+];
+
 impl Filter {
-    /// A filter with the default bot list, minus the patterns in `allow` (for example
-    /// `headlesschrome` to count a headless browser under test); `bot_filter: false` counts
-    /// every user agent.
+    /// A filter with the default bot list less HTTP client libraries, minus the patterns in
+    /// `allow` (for example `headlesschrome` to count a headless browser under test);
+    /// `bot_filter: false` counts every user agent.
     pub fn new(bot_filter: bool, allow: &[String]) -> Self {
         let bots = bot_filter.then(|| {
             let mut bots = isbot::Bots::default();
+            bots.remove(HTTP_CLIENT_LIBRARIES);
             let allow: Vec<&str> = allow.iter().map(String::as_str).collect();
             bots.remove(&allow);
             bots
@@ -100,6 +125,19 @@ mod tests {
             Some(BOT)
         );
         assert_eq!(filter.reason(&Method::GET, &headers, ""), Some(BOT));
+        // An application calling the pixel directly counts; a crawler does not.
+        for app in [
+            "curl/8.5.0",
+            "okhttp/4.12.0",
+            "python-requests/2.31.0",
+            "Go-http-client/1.1",
+        ] {
+            assert_eq!(filter.reason(&Method::GET, &headers, app), None, "{app}");
+        }
+        assert_eq!(
+            filter.reason(&Method::GET, &headers, "Wget/1.21"),
+            Some(BOT)
+        );
         let headless = CHROME.replace("Chrome/", "HeadlessChrome/");
         assert_eq!(filter.reason(&Method::GET, &headers, &headless), Some(BOT));
         let allowing = Filter::new(true, &["headlesschrome".into()]);
