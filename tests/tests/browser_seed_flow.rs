@@ -47,6 +47,14 @@ fn landing_fires_page_load_with_the_exact_seed_url_and_tag() {
         ),
         json!(1)
     );
+    // Hidden: it takes no space, so it cannot shift the layout.
+    assert_eq!(
+        js(
+            &browser,
+            "const r = document.querySelector('img').getBoundingClientRect(); return [r.width, r.height]"
+        ),
+        json!([0, 0])
+    );
     assert!(env.tracker.pixels_after(QUIET).is_empty());
     assert_eq!(page_errors(&browser), json!([]));
     assert_eq!(js(&browser, "return tracker.pixelId()"), json!(SEED));
