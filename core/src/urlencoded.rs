@@ -35,7 +35,7 @@ pub fn serialize_into<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result
         if b == b' ' {
             w.write_str("+")?;
         } else {
-            w.write_str(percent_triplet(b))?;
+            write_percent(w, b)?;
         }
         start = i + 1;
     }
@@ -66,25 +66,13 @@ const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')
 }
 
-/// `%00` … `%FF`, uppercase, as one static string.
-const PERCENT_TABLE: [u8; 768] = {
-    let hex = b"0123456789ABCDEF";
-    let mut t = [0u8; 768];
-    let mut i = 0;
-    while i < 256 {
-        t[i * 3] = b'%';
-        t[i * 3 + 1] = hex[i >> 4];
-        t[i * 3 + 2] = hex[i & 15];
-        i += 1;
-    }
-    t
-};
-
-fn percent_triplet(b: u8) -> &'static str {
-    let i = b as usize * 3;
-    PERCENT_TABLE
-        .get(i..i + 3)
-        .map_or("%", crate::ascii::ascii_str)
+/// `%XX` for `b`, uppercase, written as three static pieces (no table, no formatting).
+fn write_percent<W: fmt::Write + ?Sized>(w: &mut W, b: u8) -> fmt::Result {
+    const HEX: &str = "0123456789ABCDEF";
+    let digit = |n: u8| HEX.get(n as usize..n as usize + 1).unwrap_or("0");
+    w.write_str("%")?;
+    w.write_str(digit(b >> 4))?;
+    w.write_str(digit(b & 0x0f))
 }
 
 /// Parses a query string (without its leading `?`) into name/value pairs.
@@ -342,7 +330,10 @@ mod tests {
             b"\xc0\xaf",
         ];
         for raw in samples {
-            let encoded: String = raw.iter().map(|b| percent_triplet(*b)).collect();
+            let mut encoded = String::new();
+            for b in *raw {
+                write_percent(&mut encoded, *b).unwrap();
+            }
             let ours: String = Component::new(&encoded).chars().collect();
             assert_eq!(ours, String::from_utf8_lossy(raw), "{raw:?}");
         }
