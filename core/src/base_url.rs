@@ -101,8 +101,8 @@ impl<'a> BaseUrl<'a> {
 
     /// Validates a base URL.
     pub fn parse(url: &'a str) -> Result<Self, BaseUrlError> {
-        // Byte by byte and panic-free: this runs in every shopper's browser, where each
-        // panic path would pull formatting code into the wasm.
+        // Byte by byte, panic-free and without memchr: this runs in every shopper's browser,
+        // where each panic path would pull formatting code into the wasm.
         let bytes = url.as_bytes();
         for (index, &byte) in bytes.iter().enumerate() {
             let forbidden = matches!(
@@ -113,10 +113,10 @@ impl<'a> BaseUrl<'a> {
                 return Err(BaseUrlError::BadChar { byte, index });
             }
         }
-        if bytes.contains(&b'#') {
+        if bytes.iter().any(|&b| b == b'#') {
             return Err(BaseUrlError::Fragment);
         }
-        if bytes.contains(&b'?') {
+        if bytes.iter().any(|&b| b == b'?') {
             return Err(BaseUrlError::Query);
         }
         let (secure, after_scheme) = if starts_with_ignore_case(bytes, b"https://") {
@@ -133,7 +133,7 @@ impl<'a> BaseUrl<'a> {
         let rest = bytes.get(after_scheme..end).unwrap_or(&[]);
         let authority_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
         let (authority, path) = rest.split_at_checked(authority_len).unwrap_or((rest, &[]));
-        if authority.contains(&b'@') {
+        if authority.iter().any(|&b| b == b'@') {
             return Err(BaseUrlError::Credentials);
         }
         let host = split_port(authority)?;
@@ -224,7 +224,7 @@ fn valid_host(host: &[u8]) -> bool {
         }
         let inner = host.get(1..host.len() - 1).unwrap_or(&[]);
         return !inner.is_empty()
-            && inner.contains(&b':')
+            && inner.iter().any(|&b| b == b':')
             && inner
                 .iter()
                 .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
