@@ -8,9 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use dtpixel_tests::browser::{Browser, Options};
-use dtpixel_tests::recording_server::RecordingServer;
 use serde_json::{json, Value};
 
+use super::page_server::PageServer;
 use super::report::{count, ratio, verdict, Section, Table};
 use super::Mode;
 use crate::{run, toolchain};
@@ -150,7 +150,7 @@ const VARIANTS: &[Variant] = &[
     },
 ];
 
-fn pages(server: &RecordingServer) {
+fn pages(server: &PageServer) {
     let origin = server.origin();
     let shell = |head: &str| {
         format!(
@@ -196,40 +196,80 @@ fn pages(server: &RecordingServer) {
     server.file("/api/event", "text/plain", b"ok");
 }
 
+/// What a page loaded: `(what, start, end)` in ms after navigation start.
+type Waterfall = Vec<(String, f64, f64)>;
+
 /// Navigates to a page and returns when the measured request started (ms after navigation start)
 /// and every resource the page loaded.
 fn measure(
     browser: &Browser,
-    server: &RecordingServer,
+    server: &PageServer,
     variant: &Variant,
     n: usize,
-) -> Result<(f64, Vec<String>), String> {
+) -> Result<(f64, Waterfall), String> {
     let url = server.url(&format!(
         "{}?dt_pixel_id={PIXEL_ID}&visit={n}",
         variant.path
     ));
     browser.goto(&url).map_err(|e| e.to_string())?;
     let script = "const e = performance.getEntriesByType('resource').find(e => e.name.includes(arguments[0])); \
-                  return e ? { start: e.startTime, all: performance.getEntriesByType('resource').map(r => r.name) } : null;";
+                  const nav = performance.getEntriesByType('navigation')[0]; \
+                  return e ? { start: e.startTime, \
+                    all: performance.getEntriesByType('resource').map(r => [r.name, r.startTime, r.responseEnd]), \
+                    doc: [nav.responseEnd, nav.domInteractive, nav.domContentLoadedEventEnd] } : null;";
     let found = browser
         .wait_for(Duration::from_secs(10), variant.name, || {
             let v = browser.execute(script, &[json!(variant.request)])?;
             Ok((!v.is_null()).then_some(v))
         })
-        .map_err(|e| format!("{}: {e}", variant.name))?;
+        .map_err(|e| {
+            let seen = browser
+                .execute(
+                    "return performance.getEntriesByType('resource').map(r => r.name).join(' ')",
+                    &[],
+                )
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            format!("{}: {e} (the page loaded: {seen})", variant.name)
+        })?;
     let start = found["start"]
         .as_f64()
         .ok_or_else(|| format!("no startTime in {found}"))?;
-    let all = found["all"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((start, all))
+    let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let mut waterfall = vec![
+        (
+            "document response end".to_string(),
+            f64::NAN,
+            ms(&found["doc"][0]),
+        ),
+        (
+            "document interactive".to_string(),
+            f64::NAN,
+            ms(&found["doc"][1]),
+        ),
+        (
+            "DOMContentLoaded end".to_string(),
+            f64::NAN,
+            ms(&found["doc"][2]),
+        ),
+    ];
+    for r in found["all"].as_array().into_iter().flatten() {
+        let name = r[0].as_str().unwrap_or_default();
+        let path = name.split_once("://").map_or(name, |(_, rest)| {
+            rest.find('/').map_or(rest, |i| &rest[i..])
+        });
+        waterfall.push((path.to_string(), ms(&r[1]), ms(&r[2])));
+    }
+    Ok((start, waterfall))
+}
+
+/// The resources of a waterfall (its first three rows are the document's milestones).
+fn names_of(waterfall: &[(String, f64, f64)]) -> Vec<String> {
+    waterfall
+        .iter()
+        .skip(3)
+        .map(|(n, _, _)| n.clone())
+        .collect()
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -269,7 +309,7 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         peer_dirs.push(fetch_peer(&npm, peer)?);
     }
 
-    let server = RecordingServer::start().map_err(|e| format!("starting the page server: {e}"))?;
+    let server = PageServer::start().map_err(|e| format!("starting the page server: {e}"))?;
     server.serve_dir("/pkg/", &pkg);
     server.serve_dir("/peer/plausible/", &peer_dirs[0]);
     pages(&server);
@@ -289,11 +329,15 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
     let mut loaded: Vec<Vec<String>> = vec![Vec::new(); VARIANTS.len()];
     for (i, v) in VARIANTS.iter().enumerate() {
-        loaded[i] = measure(&browser, &server, v, 0)?.1;
+        loaded[i] = names_of(&measure(&browser, &server, v, 0)?.1);
     }
+    // The last load's waterfall of each page: where the time goes.
+    let mut waterfalls = vec![Vec::new(); VARIANTS.len()];
     for n in 1..=loads(mode) {
         for (i, v) in VARIANTS.iter().enumerate() {
-            times[i].push(measure(&browser, &server, v, n)?.0);
+            let (start, waterfall) = measure(&browser, &server, v, n)?;
+            times[i].push(start);
+            waterfalls[i] = waterfall;
         }
     }
     drop(browser);
@@ -428,8 +472,8 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     }
     section.tables.push(t);
     section.notes.push(
-        "Each page is the same small shop page on a loopback server (`RecordingServer` of \
-         tests/src/recording_server.rs), opened as a creator's landing link (`?dt_pixel_id=…`); \
+        "Each page is the same small shop page on a loopback server (xtask/src/bench/page_server.rs: \
+         keep-alive, `TCP_NODELAY`, head and body in one write, as production servers answer), opened as a creator's landing link (`?dt_pixel_id=…`); \
          the pages are loaded in turn, round after round, after one warm-up load each. The peer is \
          Plausible, the smallest peer, loaded the same way as our ESM bundle (a module script importing \
          its package file and calling `init` with a loopback endpoint and `captureOnLocalhost`); its \
@@ -438,6 +482,28 @@ pub fn run(mode: Mode) -> Result<Section, String> {
          Plausible does not skip the automated browser."
             .to_string(),
     );
+    let mut t = Table::new(
+        "Where the time goes: the last load of each page (Resource Timing, ms after navigation start)",
+        &["page", "what", "start", "end"],
+    );
+    let show = |x: f64| {
+        if x.is_nan() {
+            String::new()
+        } else {
+            format!("{x:.1}")
+        }
+    };
+    for (i, v) in VARIANTS.iter().enumerate() {
+        for (what, start, end) in &waterfalls[i] {
+            t.row(vec![
+                v.path.trim_start_matches('/').to_string(),
+                format!("`{what}`"),
+                show(*start),
+                show(*end),
+            ]);
+        }
+    }
+    section.tables.push(t);
     for i in [1, 2] {
         let met = medians[i] <= TIME_TARGET * medians[0] && medians[i] < medians[3];
         section.notes.push(if met {

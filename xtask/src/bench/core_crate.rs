@@ -147,12 +147,11 @@ fn profile(bench: &str, id: &str, out: &Path) -> Result<Vec<String>, String> {
 }
 
 /// What the profile shows when libc's `memcmp`/`memcpy` or `core::str`'s `CharSearcher` are hot.
-const WHY_SLOW: &str = " The hot frames are not parsing work: `str::find(char)` goes through `CharSearcher`, which \
-    confirms each match with an out-of-line `memcmp` call, and the short runtime-length comparisons \
-    (`strip_prefix(prefix)`, `decodes_to(\"event_type\")`) and copies (`BufWriter::write_str`) each become a \
-    call into libc for a few bytes. The fix is byte-level scanning (`memchr`-style `position` on bytes, \
-    matching names against byte-string literals so the compiler emits integer compares) — see the \
-    proposal in the benchmark report to the lead.";
+const WHY_SLOW: &str = " When libc's `memcmp`/`bcmp` or `core::str`'s `CharSearcher` are among the \
+    hot frames, the time goes to out-of-line calls for comparisons and searches of a few bytes \
+    (a runtime-length `strip_prefix`, even of an empty prefix, or `str::find(char)`, which confirms \
+    each match with `memcmp`), not to parsing: compare against byte-string constants and skip the \
+    empty prefix, so that the compiler emits integer compares.";
 
 /// Runs the core benchmarks and returns the report section.
 pub fn run(mode: Mode) -> Result<Section, String> {
