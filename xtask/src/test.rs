@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::run::{self, Counts};
 use crate::toolchain::{self, Wasm};
 
-/// Runs the whole pipeline. `--quick` skips the slow installs and browser steps (for local loops).
+/// Runs the whole pipeline. `--quick` stops after the native tests (for local loops).
 pub fn main(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let start = Instant::now();
@@ -72,7 +72,7 @@ fn pipeline(quick: bool, counts: &mut Counts) -> Result<(), String> {
     )?;
 
     if quick {
-        println!("(--quick: skipping wasm and browser steps)");
+        println!("(--quick: stopping after the native tests)");
         return Ok(());
     }
 
