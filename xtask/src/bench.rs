@@ -16,6 +16,7 @@ mod browser;
 mod collector;
 mod core_crate;
 mod machine;
+mod page_server;
 mod report;
 
 use std::path::PathBuf;
