@@ -28,16 +28,12 @@ use core::str::FromStr;
 /// # Ok::<(), dtpixel::EventTypeError>(())
 /// ```
 #[derive(Clone, Copy)]
-pub struct EventType(Inner);
-
-#[derive(Clone, Copy)]
-enum Inner {
-    PageLoad,
-    AddToCart,
-    Custom {
-        len: u8,
-        bytes: [u8; EventType::MAX_LEN],
-    },
+pub struct EventType {
+    /// The name is `bytes[..len]`, validated ASCII. Every event type, known or not, is stored
+    /// the same way and in full (the unused bytes zero), so a copy reads only bytes that were
+    /// written together: that keeps store-to-load forwarding fast on the parser's hot path.
+    len: u8,
+    bytes: [u8; EventType::MAX_LEN],
 }
 
 /// Why a string is not an event type name.
@@ -100,13 +96,14 @@ impl std::error::Error for EventTypeError {}
 
 impl EventType {
     /// A page was loaded; also what a hit without `event_type` means.
-    pub const PAGE_LOAD: EventType = EventType(Inner::PageLoad);
+    pub const PAGE_LOAD: EventType = EventType::from_valid(b"page_load");
     /// A product was added to the shopping cart.
-    pub const ADD_TO_CART: EventType = EventType(Inner::AddToCart);
+    pub const ADD_TO_CART: EventType = EventType::from_valid(b"add_to_cart");
     /// The longest valid name, in bytes.
     pub const MAX_LEN: usize = 64;
 
     /// Parses an event name. Known names give the constants; others are stored inline.
+    #[inline(always)]
     pub const fn parse(name: &str) -> Result<Self, EventTypeError> {
         let b = name.as_bytes();
         // The known names first: they are most hits, and need no further checks.
@@ -118,16 +115,21 @@ impl EventType {
         if let Err(e) = validate(b) {
             return Err(e);
         }
+        Ok(Self::from_valid(b))
+    }
+
+    /// An event type from a name already validated (at most `MAX_LEN` bytes are kept).
+    const fn from_valid(name: &[u8]) -> Self {
         let mut bytes = [0u8; Self::MAX_LEN];
         let mut i = 0;
-        while i < b.len() && i < Self::MAX_LEN {
-            bytes[i] = b[i];
+        while i < name.len() && i < Self::MAX_LEN {
+            bytes[i] = name[i];
             i += 1;
         }
-        Ok(EventType(Inner::Custom {
-            len: b.len() as u8,
+        EventType {
+            len: i as u8,
             bytes,
-        }))
+        }
     }
 
     /// Parses an event name from a stream of characters (for example a percent-decoded query value),
@@ -170,19 +172,19 @@ impl EventType {
 
     /// The event name.
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            Inner::PageLoad => "page_load",
-            Inner::AddToCart => "add_to_cart",
-            // Only validated ASCII is ever stored.
-            Inner::Custom { len, bytes } => bytes
-                .get(..*len as usize)
-                .map_or("", crate::ascii::ascii_str),
+        crate::ascii::ascii_str(self.as_bytes())
+    }
+
+    const fn as_bytes(&self) -> &[u8] {
+        match self.bytes.split_at_checked(self.len as usize) {
+            Some((name, _)) => name,
+            None => &self.bytes,
         }
     }
 
     /// Whether this is one of the constants ([`EventType::PAGE_LOAD`], [`EventType::ADD_TO_CART`]).
     pub const fn is_known(&self) -> bool {
-        !matches!(self.0, Inner::Custom { .. })
+        matches!(self.as_bytes(), b"page_load" | b"add_to_cart")
     }
 }
 

@@ -254,7 +254,10 @@ impl<'p> HitParser<'p> {
         };
         let scan = query_scan::scan(query)?;
         let query = &query[..scan.len];
-        let event_type = scan.event_type.unwrap_or(EventType::PAGE_LOAD);
+        let event_type = match scan.event_type {
+            Some(event) => event.parse(query)?,
+            None => EventType::PAGE_LOAD,
+        };
         let cache_bust = scan.cache_bust;
         Ok(PixelHit {
             pixel_id,
@@ -267,21 +270,30 @@ impl<'p> HitParser<'p> {
     /// Checks `{prefix}/pixel/{pixel_id}/event.gif` at the start of `target`; returns the id and
     /// the path's length.
     fn parse_path(&self, target: &str) -> Result<(PixelId, usize), HitError> {
-        const FILE: &[u8] = b"/event.gif";
-        let rest = target
-            .strip_prefix(self.prefix)
-            .and_then(|p| p.strip_prefix("/pixel/"))
+        const PIXEL: &[u8; 7] = b"/pixel/";
+        const FILE: &[u8; 10] = b"/event.gif";
+        // Compared as fixed-size arrays, so the compiler emits integer compares rather than
+        // calls to memcmp; the (usually empty) prefix is compared only when there is one.
+        let after_prefix = if self.prefix.is_empty() {
+            Some(target.as_bytes())
+        } else {
+            target.as_bytes().strip_prefix(self.prefix.as_bytes())
+        };
+        let bytes = after_prefix
+            .and_then(|t| match t.split_first_chunk::<7>() {
+                Some((pixel, rest)) if pixel == PIXEL => Some(rest),
+                _ => None,
+            })
             .ok_or(HitError::NotPixelPath)?;
-        let consumed = target.len() - rest.len();
-        let bytes = rest.as_bytes();
+        let consumed = target.len() - bytes.len();
+        let rest = target.get(consumed..).unwrap_or("");
         let path_len = PixelId::LENGTH + FILE.len();
         // Fast path: the id and file name at their fixed offsets, no searching.
-        if let (Some(id), Some(file)) = (
-            bytes.get(..PixelId::LENGTH),
-            bytes.get(PixelId::LENGTH..path_len),
-        ) {
-            if file == FILE && matches!(bytes.get(path_len), None | Some(b'?' | b'#')) {
-                return Ok((PixelId::parse_bytes(id)?, consumed + path_len));
+        if let Some((id, after_id)) = bytes.split_first_chunk::<{ PixelId::LENGTH }>() {
+            if let Some((file, after)) = after_id.split_first_chunk::<10>() {
+                if file == FILE && matches!(after.first(), None | Some(b'?' | b'#')) {
+                    return Ok((PixelId::parse_bytes(id)?, consumed + path_len));
+                }
             }
         }
         // Anything else is an error; find which.
@@ -289,7 +301,8 @@ impl<'p> HitParser<'p> {
             .iter()
             .position(|&b| b == b'?' || b == b'#')
             .unwrap_or(bytes.len());
-        let (id, file) = rest[..end].split_once('/').ok_or(HitError::BadPath)?;
+        let path = rest.get(..end).unwrap_or("");
+        let (id, file) = path.split_once('/').ok_or(HitError::BadPath)?;
         if file != "event.gif" {
             return Err(HitError::BadPath);
         }
@@ -298,14 +311,14 @@ impl<'p> HitParser<'p> {
 }
 
 fn strip_scheme(input: &str) -> Option<&str> {
-    for scheme in ["https://", "http://"] {
-        if input.len() >= scheme.len()
-            && input.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
-        {
-            return Some(&input[scheme.len()..]);
-        }
-    }
-    None
+    // Fixed-size compares (no memcmp, no loop over schemes).
+    let bytes = input.as_bytes();
+    let len = match (bytes.first_chunk::<8>(), bytes.first_chunk::<7>()) {
+        (Some(s), _) if s.eq_ignore_ascii_case(b"https://") => 8,
+        (_, Some(s)) if s.eq_ignore_ascii_case(b"http://") => 7,
+        _ => return None,
+    };
+    input.get(len..)
 }
 
 impl<'a> PixelHit<'a> {
@@ -385,7 +398,10 @@ impl<'a> PixelHit<'a> {
         }
         let scan = query_scan::scan(&query)?;
         let (event_type, cache_bust) = (
-            scan.event_type.unwrap_or(EventType::PAGE_LOAD),
+            match scan.event_type {
+                Some(event) => event.parse(&query)?,
+                None => EventType::PAGE_LOAD,
+            },
             scan.cache_bust,
         );
         Ok(PixelHit {

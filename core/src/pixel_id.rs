@@ -124,6 +124,7 @@ impl PixelId {
     }
 
     /// Parses the hyphenated form from bytes; see [`PixelId::parse`].
+    #[inline(always)]
     pub const fn parse_bytes(s: &[u8]) -> Result<Self, PixelIdError> {
         let Some(s) = s.first_chunk::<{ Self::LENGTH }>() else {
             return Err(PixelIdError::Length { len: s.len() });

@@ -32,10 +32,32 @@ const CLASS: [u8; 256] = {
 pub(crate) struct QueryScan {
     /// Bytes before the first `#` (or all of them).
     pub len: usize,
-    /// `event_type`'s value, if the query has one.
-    pub event_type: Option<EventType>,
+    /// Where `event_type`'s value is, if the query has one (already checked to be valid).
+    pub event_type: Option<EventValue>,
     /// Byte range of `cb`'s raw value, if the query has one.
     pub cache_bust: Option<(usize, usize)>,
+}
+
+/// Where a valid `event_type` value stands in the query. The scan keeps this small record
+/// rather than the [`EventType`] itself (65 bytes), which would be copied at every step.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EventValue {
+    start: usize,
+    end: usize,
+    encoded: bool,
+}
+
+impl EventValue {
+    /// The event type (the scan already checked it parses).
+    #[inline(always)]
+    pub fn parse(&self, query: &str) -> Result<EventType, HitError> {
+        let value = query.get(self.start..self.end).unwrap_or("");
+        Ok(if self.encoded {
+            EventType::from_chars(Component::new(value).chars())?
+        } else {
+            EventType::parse(value)?
+        })
+    }
 }
 
 /// One `name[=value]` sequence of the query.
@@ -147,24 +169,29 @@ fn sequence(query: &str, seq: &Sequence, found: &mut QueryScan) -> Result<(), Hi
     };
     // Every boundary is at an ASCII byte (`&`, `=`, `#`) or an end, so `get` always succeeds.
     let name = query.get(seq.start..name_end).unwrap_or("");
-    let is = |param: &str| {
-        if seq.name_encoded {
-            Component::new(name).decodes_to(param)
-        } else {
-            name == param
-        }
+    // Against fixed-size arrays, so plain names compare with integer instructions, not memcmp.
+    let (is_event_type, is_cache_bust) = if seq.name_encoded {
+        let name = Component::new(name);
+        (
+            name.decodes_to(EVENT_TYPE_PARAM),
+            name.decodes_to(CACHE_BUST_PARAM),
+        )
+    } else {
+        (name.as_bytes() == b"event_type", name.as_bytes() == b"cb")
     };
-    if is(EVENT_TYPE_PARAM) {
+    if is_event_type {
         if found.event_type.is_some() {
             return Err(HitError::RepeatedEventType);
         }
-        let value = query.get(value_start..seq.end).unwrap_or("");
-        found.event_type = Some(if seq.value_encoded {
-            EventType::from_chars(Component::new(value).chars())?
-        } else {
-            EventType::parse(value)?
-        });
-    } else if is(CACHE_BUST_PARAM) {
+        let event = EventValue {
+            start: value_start,
+            end: seq.end,
+            encoded: seq.value_encoded,
+        };
+        // Checked now, so that the first problem in the query is the one reported.
+        event.parse(query)?;
+        found.event_type = Some(event);
+    } else if is_cache_bust {
         if found.cache_bust.is_some() {
             return Err(HitError::RepeatedCacheBust);
         }
