@@ -103,7 +103,7 @@ impl EventType {
     pub const MAX_LEN: usize = 64;
 
     /// Parses an event name. Known names give the constants; others are stored inline.
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
     pub const fn parse(name: &str) -> Result<Self, EventTypeError> {
         let b = name.as_bytes();
         // The known names first: they are most hits, and need no further checks.

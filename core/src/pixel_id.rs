@@ -124,7 +124,7 @@ impl PixelId {
     }
 
     /// Parses the hyphenated form from bytes; see [`PixelId::parse`].
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
     pub const fn parse_bytes(s: &[u8]) -> Result<Self, PixelIdError> {
         let Some(s) = s.first_chunk::<{ Self::LENGTH }>() else {
             return Err(PixelIdError::Length { len: s.len() });

@@ -49,7 +49,7 @@ pub(crate) struct EventValue {
 
 impl EventValue {
     /// The event type (the scan already checked it parses).
-    #[inline(always)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
     pub fn parse(&self, query: &str) -> Result<EventType, HitError> {
         let value = query.get(self.start..self.end).unwrap_or("");
         Ok(if self.encoded {
