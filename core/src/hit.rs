@@ -292,7 +292,11 @@ impl<'p> HitParser<'p> {
         if let Some((id, after_id)) = bytes.split_first_chunk::<{ PixelId::LENGTH }>() {
             if let Some((file, after)) = after_id.split_first_chunk::<10>() {
                 if file == FILE && matches!(after.first(), None | Some(b'?' | b'#')) {
-                    return Ok((PixelId::parse_bytes(id)?, consumed + path_len));
+                    let id = match crate::pixel_id::parse_words(id) {
+                        Some(id) => id,
+                        None => PixelId::parse_bytes(id)?,
+                    };
+                    return Ok((id, consumed + path_len));
                 }
             }
         }

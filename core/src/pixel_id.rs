@@ -94,6 +94,61 @@ const HEX_VALUE: [u8; 256] = {
     table
 };
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` (all below 0x80) that is at least `n`: adding `0x80 - n`
+/// sets it exactly then, with no carry into the next byte.
+#[inline(always)]
+fn at_least(w: u64, n: u8) -> u64 {
+    w.wrapping_add(ONES * (0x80 - n as u64)) & HIGHS
+}
+
+/// Eight ASCII hex digits at once (SWAR): the four bytes they spell, or `None`.
+#[inline(always)]
+fn hex8(w: u64) -> Option<u32> {
+    let lower = w | (ONES * 0x20);
+    let digit = at_least(w, b'0') & !at_least(w, b'9' + 1);
+    let letter = at_least(lower, b'a') & !at_least(lower, b'f' + 1);
+    if w & HIGHS != 0 || digit | letter != HIGHS {
+        return None;
+    }
+    let nibbles = (w & (ONES * 0x0f)) + (letter >> 7) * 9;
+    // Lane 2k holds the high nibble of byte k and lane 2k + 1 its low nibble.
+    let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let packed = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
+    Some((packed | (packed >> 16)) as u32)
+}
+
+/// The runtime fast path of [`PixelId::parse_bytes`]: whole words loaded and converted at once.
+/// `None` means "not a valid id"; the exact error then comes from the byte-wise parser.
+#[inline(always)]
+pub(crate) fn parse_words(s: &[u8; PixelId::LENGTH]) -> Option<PixelId> {
+    let word = |i: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(src) = s.get(i..i + 8) {
+            w.copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
+    };
+    let half = |i: usize| -> u64 {
+        let mut w = [0u8; 4];
+        if let Some(src) = s.get(i..i + 4) {
+            w.copy_from_slice(src);
+        }
+        u32::from_le_bytes(w) as u64
+    };
+    if s[8] != b'-' || s[13] != b'-' || s[18] != b'-' || s[23] != b'-' {
+        return None;
+    }
+    let a = hex8(word(0))?;
+    let b = hex8(half(9) | (half(14) << 32))?;
+    let c = hex8(half(19) | (half(24) << 32))?;
+    let d = hex8(word(28))?;
+    let value = a as u128 | (b as u128) << 32 | (c as u128) << 64 | (d as u128) << 96;
+    Some(PixelId(value.to_le_bytes()))
+}
+
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 impl PixelId {
@@ -310,6 +365,29 @@ mod tests {
         assert_eq!(&s[14..15], "4");
         assert!(matches!(&s[19..20], "8" | "9" | "a" | "b"));
         assert_eq!(PixelId::parse(&s).unwrap(), id);
+    }
+
+    #[test]
+    fn the_word_parser_agrees_with_the_byte_parser_on_every_one_byte_change() {
+        for base in [
+            SEED,
+            "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
+            "00000000-0000-0000-0000-000000000000",
+        ] {
+            let base: [u8; 36] = base.as_bytes().try_into().unwrap();
+            for index in 0..36 {
+                for byte in 0..=255u8 {
+                    let mut s = base;
+                    s[index] = byte;
+                    assert_eq!(
+                        parse_words(&s),
+                        PixelId::parse_bytes(&s).ok(),
+                        "{:?}",
+                        String::from_utf8_lossy(&s)
+                    );
+                }
+            }
+        }
     }
 
     #[test]
