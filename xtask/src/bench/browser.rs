@@ -289,8 +289,8 @@ fn median(values: &mut [f64]) -> f64 {
 fn package(mode: Mode) -> Result<PathBuf, String> {
     let pkg = run::root().join("pkg");
     if mode == Mode::Full || !pkg.join("dtpixel.js").is_file() {
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        run::status(Command::new(exe).arg("pkg").current_dir(run::root()))?;
+        // Through cargo, not this executable: another build may have replaced it meanwhile.
+        run::status(run::cargo().args(["run", "--quiet", "--package", "xtask", "--", "pkg"]))?;
     }
     Ok(pkg)
 }

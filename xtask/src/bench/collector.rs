@@ -383,7 +383,10 @@ fn profile(binary: &Path, dir: &Path) -> Result<Vec<String>, String> {
         .lines()
         .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
         .take(14)
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().filter(|w| *w != "-").collect();
+            words.join(" ")
+        })
         .collect())
 }
 
