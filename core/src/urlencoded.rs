@@ -66,13 +66,11 @@ const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')
 }
 
-/// `%XX` for `b`, uppercase, written as three static pieces (no table, no formatting).
+/// `%XX` for `b`, uppercase, written as one piece (no table, no formatting).
 fn write_percent<W: fmt::Write + ?Sized>(w: &mut W, b: u8) -> fmt::Result {
-    const HEX: &str = "0123456789ABCDEF";
-    let digit = |n: u8| HEX.get(n as usize..n as usize + 1).unwrap_or("0");
-    w.write_str("%")?;
-    w.write_str(digit(b >> 4))?;
-    w.write_str(digit(b & 0x0f))
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let triplet = [b'%', HEX[(b >> 4) as usize], HEX[(b & 0x0f) as usize]];
+    w.write_str(crate::ascii::ascii_str(&triplet))
 }
 
 /// Parses a query string (without its leading `?`) into name/value pairs.
