@@ -62,25 +62,13 @@ fn loads(mode: Mode) -> usize {
     }
 }
 
-fn gzip9_len(path: &Path) -> Result<u64, String> {
-    let out = Command::new("gzip")
-        .args(["-9", "-c", "-n"])
-        .arg(path)
-        .output()
-        .map_err(|e| format!("running gzip: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("gzip -9 {} failed", path.display()));
-    }
-    Ok(out.stdout.len() as u64)
-}
-
 fn sizes(files: &[PathBuf]) -> Result<(u64, u64), String> {
     let (mut raw, mut gz) = (0, 0);
     for f in files {
         raw += std::fs::metadata(f)
             .map_err(|e| format!("{}: {e}", f.display()))?
             .len();
-        gz += gzip9_len(f)?;
+        gz += crate::pkg::gzip9_len(f)?;
     }
     Ok((raw, gz))
 }
