@@ -1,5 +1,5 @@
 // One tag, no build step:
-// <script type="module" src=".../dtpixel/auto.js" data-base="https://dttrk.com" data-mode="cached"></script>
+// <script type="module" async src=".../dtpixel/auto.js" data-base="https://dttrk.com" data-mode="cached"></script>
 // Each start() option is a data- attribute (data-respect-privacy="false", data-ttl-days="7", ...).
 import { start } from "./dtpixel.js";
 

@@ -5,11 +5,19 @@ import { imports, init, build, canonical, error, pixelUrl, imgTag } from "./core
 
 export { pixelUrl, imgTag };
 
-// Load the wasm core next to this file; a failure leaves a tracker that fires nothing.
+// Load the wasm core next to this file, compiling it while it downloads (instantiateStreaming
+// needs the server to send application/wasm; otherwise the bytes are compiled once they are all
+// here). A failure leaves a tracker that fires nothing.
 let loaded = false;
 try {
-  const bytes = await (await fetch(new URL("dtpixel_bg.wasm", import.meta.url))).arrayBuffer();
-  init((await WebAssembly.instantiate(bytes, imports)).instance.exports);
+  const response = await fetch(new URL("dtpixel_bg.wasm", import.meta.url));
+  let module;
+  try {
+    module = await WebAssembly.instantiateStreaming(response.clone(), imports);
+  } catch (e) {
+    module = await WebAssembly.instantiate(await response.arrayBuffer(), imports);
+  }
+  init(module.instance.exports);
   loaded = true;
 } catch (e) {}
 

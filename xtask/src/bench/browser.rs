@@ -164,20 +164,20 @@ fn pages(server: &PageServer) {
     server.page(
         "/esm.html",
         &shell(&format!(
-            "<script type=module>import {{ start }} from '/pkg/dtpixel.js'; \
+            "<script type=module async>import {{ start }} from '/pkg/dtpixel.js'; \
              start({{ base: '{origin}', mode: 'cached' }});</script>"
         )),
     );
     server.page(
         "/auto.html",
         &shell(&format!(
-            "<script type=module src=/pkg/auto.js data-base='{origin}' data-mode=cached></script>"
+            "<script type=module async src=/pkg/auto.js data-base='{origin}' data-mode=cached></script>"
         )),
     );
     server.page(
         "/plausible.html",
         &shell(&format!(
-            "<script type=module>import {{ init }} from '/peer/plausible/plausible.js'; \
+            "<script type=module async>import {{ init }} from '/peer/plausible/plausible.js'; \
              init({{ domain: 'shop.example', endpoint: '{origin}/api/event', captureOnLocalhost: true }});</script>"
         )),
     );
