@@ -280,17 +280,16 @@ impl<'p> HitParser<'p> {
             target.as_bytes().strip_prefix(self.prefix.as_bytes())
         };
         let bytes = after_prefix
-            .and_then(|t| match t.split_first_chunk::<7>() {
+            .and_then(|t| match t.split_first_chunk::<{ PIXEL.len() }>() {
                 Some((pixel, rest)) if pixel == PIXEL => Some(rest),
                 _ => None,
             })
             .ok_or(HitError::NotPixelPath)?;
         let consumed = target.len() - bytes.len();
-        let rest = target.get(consumed..).unwrap_or("");
         let path_len = PixelId::LENGTH + FILE.len();
         // Fast path: the id and file name at their fixed offsets, no searching.
         if let Some((id, after_id)) = bytes.split_first_chunk::<{ PixelId::LENGTH }>() {
-            if let Some((file, after)) = after_id.split_first_chunk::<10>() {
+            if let Some((file, after)) = after_id.split_first_chunk::<{ FILE.len() }>() {
                 if file == FILE && matches!(after.first(), None | Some(b'?' | b'#')) {
                     let id = match crate::pixel_id::parse_words(id) {
                         Some(id) => id,
@@ -305,7 +304,7 @@ impl<'p> HitParser<'p> {
             .iter()
             .position(|&b| b == b'?' || b == b'#')
             .unwrap_or(bytes.len());
-        let path = rest.get(..end).unwrap_or("");
+        let path = target.get(consumed..consumed + end).unwrap_or("");
         let (id, file) = path.split_once('/').ok_or(HitError::BadPath)?;
         if file != "event.gif" {
             return Err(HitError::BadPath);
