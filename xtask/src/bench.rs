@@ -17,6 +17,7 @@ mod collector;
 mod core_crate;
 mod machine;
 mod page_server;
+mod perf;
 mod report;
 
 use std::path::PathBuf;

@@ -364,24 +364,9 @@ fn profile(binary: &Path, dir: &Path) -> Result<Vec<String>, String> {
     if !recorded {
         return Err("perf record failed".into());
     }
-    let report = run::output(
-        Command::new("perf")
-            .args([
-                "report",
-                "--no-children",
-                "--stdio",
-                "--sort",
-                "dso,symbol",
-                "--percent-limit",
-                "1.5",
-                "-i",
-            ])
-            .arg(&data),
-    )
-    .ok_or("perf report failed")?;
-    Ok(report
-        .lines()
-        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+    let hot = super::perf::hot_lines(&data, &["--sort", "dso,symbol", "--percent-limit", "1.5"])?;
+    Ok(hot
+        .iter()
         .take(14)
         .map(|l| {
             let words: Vec<&str> = l.split_whitespace().filter(|w| *w != "-").collect();

@@ -119,22 +119,8 @@ fn profile(bench: &str, id: &str, out: &Path) -> Result<Vec<String>, String> {
     if !run::succeeds(&mut record) {
         return Err(format!("`{}` failed", run::show(&record)));
     }
-    let report = run::output(
-        Command::new("perf")
-            .args([
-                "report",
-                "--no-children",
-                "--stdio",
-                "--percent-limit",
-                "2",
-                "-i",
-            ])
-            .arg(&data),
-    )
-    .ok_or("perf report failed")?;
-    Ok(report
-        .lines()
-        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+    Ok(super::perf::hot_lines(&data, &["--percent-limit", "2"])?
+        .iter()
         .filter(|l| !l.contains("criterion::"))
         .take(8)
         .map(|l| {
