@@ -28,12 +28,16 @@ use core::str::FromStr;
 /// # Ok::<(), dtpixel::EventTypeError>(())
 /// ```
 #[derive(Clone, Copy)]
+#[repr(C, align(8))]
 pub struct EventType {
     /// The name is `bytes[..len]`, validated ASCII. Every event type, known or not, is stored
-    /// the same way and in full (the unused bytes zero), so a copy reads only bytes that were
-    /// written together: that keeps store-to-load forwarding fast on the parser's hot path.
-    len: u8,
+    /// the same way and in full (the unused bytes zero), and the name is first and 8-aligned:
+    /// copies then move whole aligned words, each read back from one earlier write, which keeps
+    /// store-to-load forwarding fast on the parser's hot path (a 1-byte `len` first split the
+    /// name into odd-sized overlapping pieces that stalled every copy). `len` is a whole word
+    /// for the same reason: no padding bytes to copy piecemeal.
     bytes: [u8; EventType::MAX_LEN],
+    len: u64,
 }
 
 /// Why a string is not an event type name.
@@ -127,8 +131,8 @@ impl EventType {
             i += 1;
         }
         EventType {
-            len: i as u8,
             bytes,
+            len: i as u64,
         }
     }
 

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::gif::CacheMode;
-use crate::query_scan;
+use crate::query_scan::{self, EventValue};
 use crate::urlencoded::{self, Component, Pairs};
 use crate::{BaseUrl, BaseUrlError, EventType, EventTypeError, PixelId, PixelIdError};
 
@@ -19,20 +19,23 @@ use alloc::string::String;
 ///
 /// let hit = PixelHit::parse("/pixel/784e6454-8c63-44c5-89db-6dcd33abcdef/event.gif?event_type=add_to_cart&utm_source=mail")?;
 /// assert_eq!(hit.pixel_id().to_string(), "784e6454-8c63-44c5-89db-6dcd33abcdef");
-/// assert_eq!(hit.event_type(), &EventType::ADD_TO_CART);
+/// assert_eq!(hit.event_type(), EventType::ADD_TO_CART);
 /// assert!(hit.cache_bust().is_none());
 /// let names: Vec<_> = hit.query_pairs().map(|(name, _)| name.raw()).collect();
 /// assert_eq!(names, ["event_type", "utm_source"]);
 ///
 /// // No event_type means a page load; full URLs work too.
 /// let hit = PixelHit::parse("https://dttrk.com/pixel/784e6454-8c63-44c5-89db-6dcd33abcdef/event.gif")?;
-/// assert_eq!(hit.event_type(), &EventType::PAGE_LOAD);
+/// assert_eq!(hit.event_type(), EventType::PAGE_LOAD);
 /// # Ok::<(), dtpixel::HitError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PixelHit<'a> {
     pixel_id: PixelId,
-    event_type: EventType,
+    /// Where the (already validated) `event_type` value is in `query`; `None` for a page load.
+    /// The hit keeps this small record, not the 65-byte [`EventType`], which
+    /// [`PixelHit::event_type`] builds on demand.
+    event: Option<EventValue>,
     /// Byte range of the raw `cb` value inside `query`.
     cache_bust: Option<(usize, usize)>,
     query: QueryText<'a>,
@@ -240,11 +243,8 @@ impl<'p> HitParser<'p> {
             input
         } else {
             let after_scheme = strip_scheme(input).ok_or(HitError::BadTarget)?;
-            let authority_len = after_scheme
-                .bytes()
-                .position(|b| matches!(b, b'/' | b'?' | b'#'))
-                .unwrap_or(after_scheme.len());
-            &after_scheme[authority_len..]
+            let authority_len = crate::swar::find_any(after_scheme.as_bytes(), 0, b"/?#");
+            after_scheme.get(authority_len..).unwrap_or("")
         };
         let (pixel_id, path_len) = self.parse_path(target)?;
         // After the path: the end, a fragment, or the query (which a fragment ends).
@@ -253,17 +253,11 @@ impl<'p> HitParser<'p> {
             _ => "",
         };
         let scan = query_scan::scan(query)?;
-        let query = &query[..scan.len];
-        let event_type = match scan.event_type {
-            Some(event) => event.parse(query)?,
-            None => EventType::PAGE_LOAD,
-        };
-        let cache_bust = scan.cache_bust;
         Ok(PixelHit {
             pixel_id,
-            event_type,
-            cache_bust,
-            query: QueryText::Borrowed(query),
+            event: scan.event_type,
+            cache_bust: scan.cache_bust,
+            query: QueryText::Borrowed(&query[..scan.len]),
         })
     }
 
@@ -313,13 +307,30 @@ impl<'p> HitParser<'p> {
     }
 }
 
+/// `input` after its `https://` or `http://` (in any case).
 fn strip_scheme(input: &str) -> Option<&str> {
-    // Fixed-size compares (no memcmp, no loop over schemes).
+    // One eight-byte compare, the letters lowercased by setting bit 5 of their bytes only
+    // (a mask over ':' or '/' would let control bytes such as 0x1a pass for them).
+    const HTTPS: u64 = u64::from_le_bytes(*b"https://");
+    const HTTP: u64 = u64::from_le_bytes(*b"http://\0");
+    const HTTPS_CASE: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0x20, 0, 0, 0]);
+    const HTTP_CASE: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0x20, 0, 0, 0, 0]);
+    const SEVEN: u64 = u64::MAX >> 8;
     let bytes = input.as_bytes();
-    let len = match (bytes.first_chunk::<8>(), bytes.first_chunk::<7>()) {
-        (Some(s), _) if s.eq_ignore_ascii_case(b"https://") => 8,
-        (_, Some(s)) if s.eq_ignore_ascii_case(b"http://") => 7,
-        _ => return None,
+    let len = match bytes.first_chunk::<8>() {
+        Some(word) => {
+            let w = u64::from_le_bytes(*word);
+            if w | HTTPS_CASE == HTTPS {
+                8
+            } else if (w | HTTP_CASE) & SEVEN == HTTP {
+                7
+            } else {
+                return None;
+            }
+        }
+        // Only `http://` itself is shorter than eight bytes and has a scheme.
+        None if bytes.eq_ignore_ascii_case(b"http://") => 7,
+        None => return None,
     };
     input.get(len..)
 }
@@ -336,8 +347,12 @@ impl<'a> PixelHit<'a> {
     }
 
     /// The event type (`page_load` when the request had no `event_type`).
-    pub fn event_type(&self) -> &EventType {
-        &self.event_type
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
+    pub fn event_type(&self) -> EventType {
+        match self.event {
+            Some(event) => event.event_type(self.query.as_str()),
+            None => EventType::PAGE_LOAD,
+        }
     }
 
     /// The cache-buster (`cb`), still encoded; [`Component`] decodes it on demand.
@@ -372,7 +387,7 @@ impl<'a> PixelHit<'a> {
     pub fn into_owned(self) -> PixelHit<'static> {
         PixelHit {
             pixel_id: self.pixel_id,
-            event_type: self.event_type,
+            event: self.event,
             cache_bust: self.cache_bust,
             query: QueryText::Owned(String::from(self.query.as_str())),
         }
@@ -400,17 +415,10 @@ impl<'a> PixelHit<'a> {
             let _ = urlencoded::serialize_into(&mut query, value.as_ref());
         }
         let scan = query_scan::scan(&query)?;
-        let (event_type, cache_bust) = (
-            match scan.event_type {
-                Some(event) => event.parse(&query)?,
-                None => EventType::PAGE_LOAD,
-            },
-            scan.cache_bust,
-        );
         Ok(PixelHit {
             pixel_id,
-            event_type,
-            cache_bust,
+            event: scan.event_type,
+            cache_bust: scan.cache_bust,
             query: QueryText::Owned(query),
         })
     }
@@ -438,17 +446,17 @@ mod tests {
             hit.pixel_id().to_string(),
             "784e6454-8c63-44c5-89db-6dcd33abcdef"
         );
-        assert_eq!(hit.event_type(), &EventType::ADD_TO_CART);
+        assert_eq!(hit.event_type(), EventType::ADD_TO_CART);
         assert_eq!(hit.cache_mode(), CacheMode::DEFAULT_CACHED);
         assert_eq!(
             PixelHit::parse(T).unwrap().event_type(),
-            &EventType::PAGE_LOAD
+            EventType::PAGE_LOAD
         );
         assert_eq!(
             PixelHit::parse(&target("event_type=page_load"))
                 .unwrap()
                 .event_type(),
-            &EventType::PAGE_LOAD
+            EventType::PAGE_LOAD
         );
     }
 
@@ -456,7 +464,7 @@ mod tests {
     fn encoded_names_and_values_count() {
         let input = target("event%5Ftype=add%5fto_cart&%63b=x%20y");
         let hit = PixelHit::parse(&input).unwrap();
-        assert_eq!(hit.event_type(), &EventType::ADD_TO_CART);
+        assert_eq!(hit.event_type(), EventType::ADD_TO_CART);
         assert_eq!(hit.cache_bust().unwrap().to_string(), "x y");
         assert_eq!(hit.cache_mode(), CacheMode::NoStore);
     }
@@ -515,6 +523,40 @@ mod tests {
                 max: 4096
             }
         );
+    }
+
+    #[test]
+    fn schemes_are_http_or_https_in_any_case() {
+        let path = "/pixel/784e6454-8c63-44c5-89db-6dcd33abcdef/event.gif";
+        for scheme in ["https://", "http://", "HTTPS://", "Http://", "hTtPs://"] {
+            let input = format!("{scheme}dttrk.com{path}?cb=1");
+            let hit = PixelHit::parse(&input).unwrap();
+            assert_eq!(hit.cache_bust().unwrap().raw(), "1", "{scheme}");
+        }
+        for scheme in [
+            "ftp://",
+            "https:/",
+            "https:",
+            "http:\x1a/",
+            "http\x1a//",
+            "httpz://",
+            "https:::",
+            "h",
+        ] {
+            assert_eq!(
+                PixelHit::parse(&format!("{scheme}dttrk.com{path}")).unwrap_err(),
+                HitError::BadTarget,
+                "{scheme:?}"
+            );
+        }
+        // Scheme and authority only: not a pixel path.
+        for input in ["http://", "https://", "HTTP://x", "https://dttrk.com?x#y"] {
+            assert_eq!(
+                PixelHit::parse(input).unwrap_err(),
+                HitError::NotPixelPath,
+                "{input}"
+            );
+        }
     }
 
     #[test]

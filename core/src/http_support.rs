@@ -15,7 +15,7 @@ impl<'a> PixelHit<'a> {
     ///
     /// let uri: http::Uri = "/pixel/784e6454-8c63-44c5-89db-6dcd33abcdef/event.gif?event_type=add_to_cart".parse()?;
     /// let hit = PixelHit::from_uri(&uri, &HitParser::new())?;
-    /// assert_eq!(hit.event_type(), &EventType::ADD_TO_CART);
+    /// assert_eq!(hit.event_type(), EventType::ADD_TO_CART);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_uri(uri: &'a Uri, parser: &HitParser<'_>) -> Result<Self, HitError> {

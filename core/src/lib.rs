@@ -26,7 +26,7 @@
 //! // ...and the collector reads the hit back.
 //! let sent = url.to_string();
 //! let hit = PixelHit::parse(&sent)?;
-//! assert_eq!((hit.pixel_id(), hit.event_type()), (id, &EventType::ADD_TO_CART));
+//! assert_eq!((hit.pixel_id(), hit.event_type()), (id, EventType::ADD_TO_CART));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -60,6 +60,7 @@ mod pixel_url;
 mod query_scan;
 #[cfg(feature = "serde")]
 mod serde_support;
+mod swar;
 mod tag;
 pub mod urlencoded;
 

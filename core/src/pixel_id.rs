@@ -94,8 +94,7 @@ const HEX_VALUE: [u8; 256] = {
     table
 };
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+use crate::swar::{HIGHS, ONES};
 
 /// The high bit of each byte of `w` (all below 0x80) that is at least `n`: adding `0x80 - n`
 /// sets it exactly then, with no carry into the next byte.

@@ -3,29 +3,9 @@
 //! but it reads each byte once and decodes nothing unless a name or value is encoded.
 
 use crate::pixel_url::{CACHE_BUST_PARAM, EVENT_TYPE_PARAM};
+use crate::swar::find_any;
 use crate::urlencoded::Component;
 use crate::{EventType, HitError};
-
-/// A byte that needs no attention.
-const PLAIN: u8 = 0;
-/// `&`: ends a sequence.
-const AMP: u8 = 1;
-/// `=`: the first one splits name from value.
-const EQUALS: u8 = 2;
-/// `%` or `+`: the name or value needs decoding.
-const ENCODED: u8 = 3;
-/// `#`: ends the query (the fragment is not part of it).
-const HASH: u8 = 4;
-
-const CLASS: [u8; 256] = {
-    let mut class = [PLAIN; 256];
-    class[b'&' as usize] = AMP;
-    class[b'=' as usize] = EQUALS;
-    class[b'%' as usize] = ENCODED;
-    class[b'+' as usize] = ENCODED;
-    class[b'#' as usize] = HASH;
-    class
-};
 
 /// What the hit parser needs from a query.
 #[derive(Debug)]
@@ -40,7 +20,7 @@ pub(crate) struct QueryScan {
 
 /// Where a valid `event_type` value stands in the query. The scan keeps this small record
 /// rather than the [`EventType`] itself (65 bytes), which would be copied at every step.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EventValue {
     start: usize,
     end: usize,
@@ -48,9 +28,16 @@ pub(crate) struct EventValue {
 }
 
 impl EventValue {
-    /// The event type (the scan already checked it parses).
+    /// The event type, from the query the scan checked it in (so it always parses; a query it
+    /// was not found in gives `page_load` rather than a panic).
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
-    pub fn parse(&self, query: &str) -> Result<EventType, HitError> {
+    pub fn event_type(&self, query: &str) -> EventType {
+        self.parse(query).unwrap_or(EventType::PAGE_LOAD)
+    }
+
+    /// Parses the value: the scan's check, and [`EventValue::event_type`].
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
+    fn parse(&self, query: &str) -> Result<EventType, HitError> {
         let value = query.get(self.start..self.end).unwrap_or("");
         Ok(if self.encoded {
             EventType::from_chars(Component::new(value).chars())?
@@ -71,6 +58,11 @@ struct Sequence {
 }
 
 /// Scans `query` (without its `?`) up to its first `#`.
+///
+/// Each sequence is read in two phases, each a search for the few bytes that can matter there:
+/// the name up to the first `=` (or `&`, `#`), then the value up to `&` or `#` (where a further
+/// `=` is plain text). `%` and `+` only mark the part they are in as needing decoding.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
 pub(crate) fn scan(query: &str) -> Result<QueryScan, HitError> {
     let bytes = query.as_bytes();
     let mut found = QueryScan {
@@ -78,88 +70,54 @@ pub(crate) fn scan(query: &str) -> Result<QueryScan, HitError> {
         event_type: None,
         cache_bust: None,
     };
-    let mut seq = Sequence {
-        start: 0,
-        equals: None,
-        end: 0,
-        name_encoded: false,
-        value_encoded: false,
-    };
-    let mut i = 0;
+    let mut start = 0;
     loop {
-        i = next_special(bytes, i);
-        let class = match bytes.get(i) {
-            Some(&b) => CLASS[b as usize],
-            None => HASH,
+        let mut i = start;
+        let mut name_encoded = false;
+        let equals = loop {
+            i = find_any(bytes, i, b"=&#%+");
+            match bytes.get(i) {
+                Some(b'=') => break Some(i),
+                Some(b'%' | b'+') => {
+                    name_encoded = true;
+                    i += 1;
+                }
+                _ => break None,
+            }
         };
-        match class {
-            EQUALS => {
-                if seq.equals.is_none() {
-                    seq.equals = Some(i);
+        let mut value_encoded = false;
+        if equals.is_some() {
+            i += 1;
+            loop {
+                i = find_any(bytes, i, b"&#%+");
+                match bytes.get(i) {
+                    Some(b'%' | b'+') => {
+                        value_encoded = true;
+                        i += 1;
+                    }
+                    _ => break,
                 }
             }
-            ENCODED => {
-                if seq.equals.is_none() {
-                    seq.name_encoded = true;
-                } else {
-                    seq.value_encoded = true;
-                }
-            }
+        }
+        if i > start {
+            let seq = Sequence {
+                start,
+                equals,
+                end: i,
+                name_encoded,
+                value_encoded,
+            };
+            sequence(query, &seq, &mut found)?;
+        }
+        match bytes.get(i) {
+            Some(b'&') => start = i + 1,
+            // `#` or the end.
             _ => {
-                seq.end = i;
-                if seq.end > seq.start {
-                    sequence(query, &seq, &mut found)?;
-                }
-                if class == HASH {
-                    found.len = i.min(bytes.len());
-                    return Ok(found);
-                }
-                seq = Sequence {
-                    start: i + 1,
-                    equals: None,
-                    end: 0,
-                    name_encoded: false,
-                    value_encoded: false,
-                };
+                found.len = i.min(bytes.len());
+                return Ok(found);
             }
         }
-        i += 1;
     }
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// High bit of each byte of `word` that is zero (exact for the lowest such byte, which is all
-/// `next_special` uses: borrows only ever flag bytes above a zero byte).
-const fn zero_bytes(word: u64) -> u64 {
-    word.wrapping_sub(ONES) & !word & HIGHS
-}
-
-/// The index of the first byte at or after `i` that is not [`PLAIN`], or `bytes.len()`.
-/// Reads eight bytes at a time (SWAR), then finishes byte by byte.
-fn next_special(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let found = zero_bytes(w ^ (ONES * b'&' as u64))
-            | zero_bytes(w ^ (ONES * b'=' as u64))
-            | zero_bytes(w ^ (ONES * b'%' as u64))
-            | zero_bytes(w ^ (ONES * b'+' as u64))
-            | zero_bytes(w ^ (ONES * b'#' as u64));
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while let Some(&b) = bytes.get(i) {
-        if CLASS[b as usize] != PLAIN {
-            return i;
-        }
-        i += 1;
-    }
-    bytes.len()
 }
 
 fn sequence(query: &str, seq: &Sequence, found: &mut QueryScan) -> Result<(), HitError> {

@@ -77,7 +77,7 @@ impl Serialize for PixelHit<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("PixelHit", 4)?;
         s.serialize_field("pixel_id", &self.pixel_id())?;
-        s.serialize_field("event_type", self.event_type())?;
+        s.serialize_field("event_type", &self.event_type())?;
         s.serialize_field("cache_bust", &self.cache_bust().map(Decoded))?;
         s.serialize_field("query", &QueryPairs(self))?;
         s.end()
@@ -112,7 +112,7 @@ mod owned {
             let repr = HitRepr::deserialize(deserializer)?;
             let hit = PixelHit::from_pairs(repr.pixel_id, repr.query).map_err(de::Error::custom)?;
             if let Some(event_type) = repr.event_type {
-                if &event_type != hit.event_type() {
+                if event_type != hit.event_type() {
                     return Err(de::Error::custom(
                         "event_type does not match the event_type in the query",
                     ));

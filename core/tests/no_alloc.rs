@@ -69,7 +69,7 @@ fn parsing_a_hit_allocates_nothing() {
         }
         (
             hit.pixel_id(),
-            *hit.event_type(),
+            hit.event_type(),
             hit.cache_bust().map(|c| c.raw().len()),
             hit.cache_mode(),
             pairs,
@@ -90,7 +90,7 @@ fn decoding_encoded_values_without_alloc_allocates_nothing() {
         let hit = PixelHit::parse(target).unwrap();
         let q = hit.query_pairs().nth(1).unwrap().1;
         (
-            *hit.event_type() == EventType::ADD_TO_CART,
+            hit.event_type() == EventType::ADD_TO_CART,
             q.decodes_to("† x"),
         )
     });

@@ -72,7 +72,7 @@ proptest! {
         let parser = HitParser::for_base(&base).with_max_len(usize::MAX);
         let hit = parser.parse(&text).unwrap();
         prop_assert_eq!(hit.pixel_id(), id);
-        prop_assert_eq!(hit.event_type(), &event_type);
+        prop_assert_eq!(hit.event_type(), event_type);
         prop_assert_eq!(hit.cache_bust().map(|c| c.to_string()), token.clone());
 
         let mut expected = vec![("event_type".to_string(), event.clone())];
@@ -198,7 +198,7 @@ proptest! {
         match (HitParser::new().with_max_len(usize::MAX).parse(&target), expected) {
             (Ok(hit), Ok(())) => {
                 prop_assert_eq!(hit.query(), until_fragment);
-                prop_assert_eq!(hit.event_type(), &event.unwrap_or(EventType::PAGE_LOAD));
+                prop_assert_eq!(hit.event_type(), event.unwrap_or(EventType::PAGE_LOAD));
                 prop_assert_eq!(hit.cache_bust().map(|c| c.raw().to_string()), cb);
             }
             (Err(got), Err(want)) => prop_assert_eq!(got, want),

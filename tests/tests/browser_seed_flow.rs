@@ -26,7 +26,7 @@ fn landing_fires_page_load_with_the_exact_seed_url_and_tag() {
     // The Rust side reads the hit back; the image request carries the landing page as referrer.
     let hit = PixelHit::parse(&hits[0].target).unwrap();
     assert_eq!(hit.pixel_id(), PixelId::parse(SEED).unwrap());
-    assert_eq!(hit.event_type(), &EventType::PAGE_LOAD);
+    assert_eq!(hit.event_type(), EventType::PAGE_LOAD);
     assert_eq!(hits[0].header("sec-fetch-dest"), Some("image"));
     assert_eq!(hits[0].header("referer"), Some(env.shop.url("/").as_str()));
 

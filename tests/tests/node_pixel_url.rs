@@ -119,7 +119,7 @@ fn random_cache_busters_are_fresh_and_parse_back() {
         let url = url.as_str().unwrap();
         let path = url.strip_prefix("https://dttrk.com").unwrap();
         let hit = PixelHit::parse(path).unwrap();
-        assert_eq!(hit.event_type(), &EventType::ADD_TO_CART);
+        assert_eq!(hit.event_type(), EventType::ADD_TO_CART);
         let cb = hit.cache_bust().unwrap().to_string();
         assert_eq!(cb.len(), 16);
         let bits = u64::from_str_radix(&cb, 16).unwrap();

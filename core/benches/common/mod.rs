@@ -140,7 +140,7 @@ pub fn baseline_base() -> url::Url {
 pub fn ours_parse(parser: &HitParser<'_>, input: &str) -> Option<(PixelId, EventType, usize)> {
     parser.parse(input).ok().map(|hit| {
         let cb_len = hit.cache_bust().map_or(0, |cb| cb.raw().len());
-        (hit.pixel_id(), *hit.event_type(), cb_len)
+        (hit.pixel_id(), hit.event_type(), cb_len)
     })
 }
 

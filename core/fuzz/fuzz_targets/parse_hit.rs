@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         let cb = hit.cache_bust().map(|c| c.decode().into_owned());
-        let url = PixelUrl::new(hit.pixel_id(), *hit.event_type())
+        let url = PixelUrl::new(hit.pixel_id(), hit.event_type())
             .with_cache_bust(cb.as_deref().map(dtpixel::CacheBust::token))
             .params(&extra)
             .unwrap()
