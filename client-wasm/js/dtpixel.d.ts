@@ -76,8 +76,12 @@ export interface Tracker {
 
 /**
  * Starts tracking (once per page): reads the pixel id from the URL or storage, fires `page_load`,
- * wires `data-dt-event` clicks and drains the `window.dtpixel` queue. Never rejects. Under Node
- * it resolves to a tracker that does nothing.
+ * wires `data-dt-event` clicks and drains the `window.dtpixel` queue. Never rejects. In current
+ * browsers it fires synchronously, before the promise resolves (the embedded wasm core compiled
+ * when the module evaluated).
+ * When another copy of dtpixel started first on the page (`auto.js` beside the import), it starts
+ * nothing and resolves to a tracker that forwards to that copy. Under Node it resolves to a
+ * tracker that does nothing.
  */
 export function start(options?: StartOptions): Promise<Tracker>;
 

@@ -1,25 +1,9 @@
 // dtpixel for the browser: reads dt_pixel_id, remembers it first-party, fires the seed's hidden
 // <img> (or a keepalive fetch) for page_load, add_to_cart and custom events. Never throws into
 // the page: every entry point catches, and problems are console warnings with `debug: true`.
-import { imports, init, build, canonical, error, pixelUrl, imgTag } from "./core.js";
+import { ready, loaded, build, canonical, error, pixelUrl, imgTag } from "./core.js";
 
 export { pixelUrl, imgTag };
-
-// Load the wasm core next to this file, compiling it while it downloads (instantiateStreaming
-// needs the server to send application/wasm; otherwise the bytes are compiled once they are all
-// here). A failure leaves a tracker that fires nothing.
-let loaded = false;
-try {
-  const response = await fetch(new URL("dtpixel_bg.wasm", import.meta.url));
-  let module;
-  try {
-    module = await WebAssembly.instantiateStreaming(response.clone(), imports);
-  } catch (e) {
-    module = await WebAssembly.instantiate(await response.arrayBuffer(), imports);
-  }
-  init(module.instance.exports);
-  loaded = true;
-} catch (e) {}
 
 const DEFAULTS = {
   base: "https://dttrk.com",
@@ -42,8 +26,14 @@ const D = W.document;
 let o = DEFAULTS;
 let id = null;
 let started = false;
+// The tracker of another copy of dtpixel that started first on this page (auto.js beside an
+// imported bundle): this copy then forwards every call to it, so a page never counts twice.
+let owner = null;
 let allowed = true;
 let missed = false;
+// A pixel id from the URL not stored yet: storing it waits until the landing's page_load has
+// been sent (the first storage access of a page can take milliseconds).
+let unsaved = null;
 // URLs already requested by this page (cached mode requests each one once).
 const sent = new Set();
 // Calls made through the exports before start().
@@ -83,6 +73,12 @@ function save(value) {
   }
 }
 
+// Stores the id read from the URL, unless consent was withdrawn meanwhile.
+function flush() {
+  if (unsaved && allowed) save(unsaved);
+  unsaved = null;
+}
+
 function load() {
   try {
     const s = storage();
@@ -99,13 +95,13 @@ function load() {
   }
 }
 
-// The id from the URL (validated by the core, then stored), else the stored one.
+// The id from the URL (validated by the core, then stored by flush()), else the stored one.
 function readId() {
   const v = new URLSearchParams(W.location.search).get(o.param);
   if (v != null) {
     const c = canonical(v);
     if (c) {
-      save(c);
+      unsaved = c;
       return c;
     }
     warn("ignoring invalid " + o.param + " " + JSON.stringify(v));
@@ -154,12 +150,14 @@ function fire(event, auto) {
 
 // Public: sends an event (add_to_cart, or a custom name) for the current pixel id.
 export const track = safe((eventType) => {
-  fire(eventType);
+  if (owner) owner.track(eventType);
+  else fire(eventType);
 });
 
 // Public: consent(false) stops all firing and forgets the stored id; consent(true) resumes.
 export const consent = safe((granted) => {
   if (!started) return void early.push(["consent", granted]);
+  if (owner) return void owner.consent(granted);
   allowed = granted !== false;
   if (!allowed) {
     id = null;
@@ -170,13 +168,14 @@ export const consent = safe((granted) => {
       missed = false;
       fire("page_load");
     }
+    flush();
   }
 });
 
 const tracker = {
   track,
   consent,
-  pixelId: () => id,
+  pixelId: () => (owner ? owner.pixelId() : id),
 };
 
 function run(command) {
@@ -209,13 +208,22 @@ function spa() {
   W.addEventListener("popstate", changed);
 }
 
-// Public: starts tracking (once per page); resolves to the tracker.
-export function start(options) {
+function begin(options) {
   try {
     if (!started && D) {
       o = Object.assign({}, DEFAULTS, options);
       o.ttlDays = +o.ttlDays || DEFAULTS.ttlDays;
-      if (!loaded) throw error(-5);
+      // The pre-load queue (window.dtpixel = window.dtpixel || []; dtpixel.push([...])), or the
+      // tracker of a copy that started first.
+      const queue = W.dtpixel;
+      if (queue && queue.pixelId) {
+        owner = queue;
+        started = true;
+        warn("dtpixel already runs on this page (auto.js and an import?): using the first one");
+        for (const c of early.splice(0)) run(c);
+        return tracker;
+      }
+      if (!loaded()) throw error(-5);
       started = true;
       if (privacy()) warn("Global Privacy Control / Do Not Track: firing nothing");
       else id = readId();
@@ -230,9 +238,7 @@ export function start(options) {
         }),
         true,
       );
-      // The pre-load queue (window.dtpixel = window.dtpixel || []; dtpixel.push([...])),
-      // then calls made through the exports, in order; later pushes run at once.
-      const queue = W.dtpixel;
+      // The queue, then calls made through the exports, in order; later pushes run at once.
       W.dtpixel = Object.assign({ push: (c) => run(c) }, tracker);
       for (const c of [].concat(Array.isArray(queue) ? queue : [], early.splice(0))) run(c);
       if (o.autoPageLoad) fire("page_load", true);
@@ -240,5 +246,13 @@ export function start(options) {
   } catch (e) {
     warn(e);
   }
-  return Promise.resolve(tracker);
+  flush();
+  return tracker;
+}
+
+// Public: starts tracking (once per page); resolves to the tracker. With the wasm core compiled
+// (as it is when this module has evaluated, in every current browser) it fires at once.
+export function start(options) {
+  const go = () => begin(options);
+  return loaded() ? Promise.resolve(go()) : ready.then(go);
 }

@@ -1,10 +1,7 @@
-// dtpixel for Node (and other servers with node:fs): pixelUrl and imgTag for partners generating
-// tags server-side. The page functions exist so that shared code imports cleanly; they do nothing.
-import { readFileSync } from "node:fs";
-import { imports, init, pixelUrl, imgTag } from "./core.js";
-
-const wasm = new WebAssembly.Module(readFileSync(new URL("dtpixel_bg.wasm", import.meta.url)));
-init(new WebAssembly.Instance(wasm, imports).exports);
+// dtpixel for Node (and other servers): pixelUrl and imgTag for partners generating tags
+// server-side. The wasm core is embedded in core.js and instantiated when it is imported. The page
+// functions exist so that shared code imports cleanly; they do nothing.
+import { pixelUrl, imgTag } from "./core.js";
 
 export { pixelUrl, imgTag };
 

@@ -122,7 +122,7 @@ pub fn pkg_dir() -> PathBuf {
 /// fail, not pass, without it.
 pub fn require_pkg() -> io::Result<PathBuf> {
     let dir = pkg_dir();
-    for file in ["dtpixel.js", "dtpixel_bg.wasm", "package.json"] {
+    for file in ["dtpixel.js", "auto.js", "package.json"] {
         if !dir.join(file).is_file() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,

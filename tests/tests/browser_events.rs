@@ -108,9 +108,13 @@ dtpixel.push(["nonsense"]);"#;
     env.page("/q2", "{ mode: 'bust' }", pre, "");
     open(&browser, &env.shop.url(&format!("/q2?dt_pixel_id={SEED}")));
     assert!(env.tracker.pixels_after(QUIET).is_empty());
+    // Nor is the landing's id stored (the write that follows the page_load respects consent).
+    let stored = "return sessionStorage.getItem('dtpixel_id')";
+    assert_eq!(js(&browser, stored), json!(null));
     js(&browser, "dtpixel.push(['consent', true])");
     env.wait_pixels(6);
     assert_eq!(env.events()[5], "page_load");
+    assert_eq!(js(&browser, stored), json!(format!("{SEED}|0")));
 }
 
 #[test]
@@ -164,6 +168,8 @@ fn auto_js_starts_from_its_data_attributes() {
     assert!(hits[0]
         .target
         .starts_with(&format!("{}&cb=", seed_target(SEED, "page_load"))));
+    // The one tag is one request: auto.js carries the tracker and its wasm core.
+    assert_eq!(package_requests(&env), ["/pkg/auto.js"]);
     browser.click("#add").unwrap();
     let hits = env.wait_pixels(2);
     assert!(hits[1].target.contains("event_type=add_to_cart&cb="));
@@ -174,4 +180,114 @@ fn auto_js_starts_from_its_data_attributes() {
         ),
         json!(0)
     );
+}
+
+/// The paths the page requested from the package (`/pkg/…`), in order.
+fn package_requests(env: &Env) -> Vec<String> {
+    env.shop
+        .requests()
+        .iter()
+        .filter(|r| r.path().starts_with("/pkg/"))
+        .map(|r| r.path().to_string())
+        .collect()
+}
+
+#[test]
+fn the_esm_bundle_is_one_file_that_fires_with_nothing_else_served() {
+    let env = Env::new();
+    // Only dtpixel.js, as a CDN or a bundler that copies just the entry would serve it.
+    let solo = dtpixel_tests::browser::temp_dir("dtpixel-solo").unwrap();
+    let pkg = dtpixel_tests::recording_server::require_pkg().unwrap();
+    std::fs::copy(pkg.join("dtpixel.js"), solo.join("dtpixel.js")).unwrap();
+    env.shop.serve_dir("/solo/", &solo);
+    env.page_from("/solo/dtpixel.js", "/s", "{}", "", "");
+    let browser = env.browser();
+    open(&browser, &env.shop.url(&format!("/s?dt_pixel_id={SEED}")));
+    let hits = env.wait_pixels(1);
+    assert_eq!(hits[0].target, seed_target(SEED, "page_load"));
+    let fetched: Vec<String> = env
+        .shop
+        .requests()
+        .iter()
+        .filter(|r| r.path().starts_with("/solo/"))
+        .map(|r| r.path().to_string())
+        .collect();
+    assert_eq!(fetched, ["/solo/dtpixel.js"]);
+    assert_eq!(page_errors(&browser), json!([]));
+    let _ = std::fs::remove_dir_all(solo);
+}
+
+#[test]
+fn auto_js_beside_an_imported_bundle_counts_each_event_once_whichever_starts_first() {
+    let env = Env::new();
+    let base = env.base();
+    // Two copies of the tracker in one page: the one tag, and the ESM bundle imported by the
+    // page's own code. Bust mode, so that every request the copies made would be counted.
+    let tag = format!(
+        r#"s = document.createElement("script"); s.type = "module"; s.src = "/pkg/auto.js";
+s.dataset.base = "{base}"; s.dataset.mode = "bust"; document.head.appendChild(s);"#
+    );
+    let esm = format!(
+        r#"const {{ start, track }} = await import("/pkg/dtpixel.js");
+window.tracker = await start({{ base: "{base}", mode: "bust" }});
+window.esmTrack = track;
+window.started = true;"#
+    );
+    // auto.js first (the import waits for the load event, which waits for auto.js), or the
+    // import first (auto.js is added once it has started).
+    let orders = [
+        (
+            "/auto-first",
+            format!("let s; {tag}\naddEventListener('load', async () => {{ {esm} }});"),
+        ),
+        (
+            "/esm-first",
+            format!("let s; (async () => {{ {esm}\n{tag} }})();"),
+        ),
+    ];
+    for (path, script) in &orders {
+        env.shop.page(
+            path,
+            &format!(
+                r#"<!doctype html><title>both</title>
+<script>window.errors = []; window.addEventListener("error", e => window.errors.push(String(e.message)));</script>
+<script>{script}</script>
+<button id="add" data-dt-event="add_to_cart">Add</button>"#
+            ),
+        );
+    }
+    let browser = env.browser();
+    for (path, _) in &orders {
+        env.tracker.clear();
+        env.shop.clear();
+        open(
+            &browser,
+            &env.shop.url(&format!("{path}?dt_pixel_id={SEED}")),
+        );
+        env.shop.wait_for_path("/pkg/auto.js", ARRIVE).unwrap();
+        env.wait_pixels(1);
+        assert!(env.tracker.pixels_after(QUIET).is_empty(), "{path}");
+        assert_eq!(env.events(), ["page_load"], "{path}");
+        // A click, the ESM export and the queue's object each count once.
+        browser.click("#add").unwrap();
+        env.wait_pixels(2);
+        js(&browser, "esmTrack('add_to_cart')");
+        env.wait_pixels(3);
+        js(&browser, "dtpixel.push(['track', 'add_to_cart'])");
+        env.wait_pixels(4);
+        assert!(env.tracker.pixels_after(QUIET).is_empty(), "{path}");
+        assert_eq!(
+            env.events(),
+            ["page_load", "add_to_cart", "add_to_cart", "add_to_cart"],
+            "{path}"
+        );
+        assert_eq!(js(&browser, "return tracker.pixelId()"), json!(SEED));
+        // Consent through either copy stops both.
+        js(&browser, "tracker.consent(false)");
+        browser.click("#add").unwrap();
+        js(&browser, "dtpixel.track('add_to_cart')");
+        assert!(env.tracker.pixels_after(QUIET).is_empty(), "{path}");
+        assert_eq!(page_errors(&browser), json!([]));
+        js(&browser, "sessionStorage.clear()");
+    }
 }

@@ -4,11 +4,13 @@
 //!    (the workspace's release profile already has `lto` and one codegen unit);
 //! 2. `wasm-bindgen --target web` (the CLI at exactly the `wasm-bindgen` version of Cargo.lock)
 //!    to turn the exports into a plain module, then `wasm-opt -Oz` where binaryen installs;
-//! 3. `pkg/`: `pkg.json` as `package.json`, the wasm, the hand-written ESM glue of
-//!    `client-wasm/js/` (what pages load bundled and minified by esbuild, installed from npm at a
-//!    pinned version; without it, the sources with comments and indentation dropped), the
-//!    TypeScript types and the README; the raw and `gzip -9` sizes of everything a page loads,
-//!    checked against the budget;
+//! 3. `pkg/`: `pkg.json` as `package.json`, the hand-written ESM glue of `client-wasm/js/` (what
+//!    pages load bundled and minified by esbuild, installed from npm at a pinned version: `auto.js`
+//!    and `dtpixel.js` each one self-contained file; without esbuild, the sources with comments
+//!    and indentation dropped) with the wasm embedded in it as a string literal (one character
+//!    per byte, see [`js_byte_string`]), the TypeScript types and the README; the raw and
+//!    `gzip -9` sizes of what a page loads on each path (`auto.js`, `import "dtpixel"`), checked
+//!    against the budget;
 //! 4. `npm pack` of `pkg/`, to check that the package installs.
 
 use std::path::{Path, PathBuf};
@@ -23,8 +25,12 @@ const BUDGET_GZIP: u64 = 10 * 1024;
 /// The JavaScript files copied (minified by dropping comments and indentation) into the package.
 const JS: &[&str] = &["dtpixel.js", "core.js", "node.js", "auto.js"];
 
-/// What a page loads: with `auto.js`, all of these; with `import "dtpixel"`, all but `auto.js`.
-const PAGE_FILES: &[&str] = &["auto.js", "dtpixel.js", "core.js", "dtpixel_bg.wasm"];
+/// What a page loads first on each path: the one tag (`auto.js`) and `import "dtpixel"`; each
+/// then loads what it imports (nothing, when esbuild bundled it).
+const ENTRIES: &[&str] = &["auto.js", "dtpixel.js"];
+
+/// The string literal in `client-wasm/js/core.js` that the wasm module replaces.
+const WASM_PLACEHOLDER: &str = "\"__DTPIXEL_WASM__\"";
 
 /// The one import wasm-bindgen's output has (its externref-table hook); `core.js` provides it.
 const EXPECTED_IMPORT: &str = "./dtpixel_bg.js.__wbindgen_init_externref_table";
@@ -34,6 +40,8 @@ const WASM_OPT_FLAGS: &[&str] = &[
     "-Oz",
     "--strip-debug",
     "--strip-producers",
+    // The features section only informs linkers; browsers ignore it (and it is ~130 bytes).
+    "--strip-target-features",
     "--enable-bulk-memory",
     "--enable-sign-ext",
     "--enable-mutable-globals",
@@ -258,19 +266,16 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
             .map_err(|e| format!("reading client-wasm/js/{file}: {e}"))?;
         write(&pkg.join(file), strip_js(&source).as_bytes())?;
     }
-    // What pages load is bundled (core.js into dtpixel.js) and minified when esbuild installs;
-    // the files for Node stay as they are.
+    // What pages load is bundled (core.js into dtpixel.js; both into auto.js) and minified when
+    // esbuild installs; the files for Node stay as they are.
     match esbuild(&root.join("target").join("dtpixel-pkg").join("tools")) {
         Ok(esbuild) => {
-            for (file, extra) in [
-                ("dtpixel.js", None),
-                ("auto.js", Some("--external:./dtpixel.js")),
-            ] {
+            // Each is one self-contained file: a page that loads one makes one request.
+            for file in ENTRIES {
                 run::status(
                     Command::new(&esbuild)
                         .arg(js.join(file))
                         .args(["--bundle", "--format=esm", "--minify", "--target=es2022"])
-                        .args(extra)
                         .arg(format!("--outfile={}", pkg.join(file).display())),
                 )?;
             }
@@ -284,7 +289,7 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
         &pkg.join("README.md"),
         &read(&root.join("client-wasm").join("README.md"))?,
     )?;
-    write(&pkg.join("dtpixel_bg.wasm"), &read(module)?)?;
+    embed_wasm(pkg, &read(module)?)?;
     // Every file the manifest lists must exist.
     for listed in manifest
         .split("\"files\"")
@@ -299,6 +304,57 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
             return Err(format!(
                 "pkg.json lists {listed}, which the build did not write"
             ));
+        }
+    }
+    Ok(())
+}
+
+/// The bytes as a double-quoted JavaScript string literal of one character (U+0000 to U+00FF) per
+/// byte, which `Uint8Array.from(s, (c) => c.charCodeAt(0))` turns back into the bytes. Only what
+/// a literal cannot hold raw is escaped (`\\`, `"`, line feed, carriage return), and `NUL` and
+/// `<` (so that the file can also be inlined in an HTML `<script>`). Module scripts are always
+/// UTF-8, so the characters from U+0080 take two bytes each: this still gzips to about 7% over the
+/// bare wasm, where base64 costs about a third more.
+fn js_byte_string(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 5 / 4 + 2);
+    s.push('"');
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'<' => s.push_str("\\x3c"),
+            // `\0` followed by a digit would be a legacy octal escape.
+            0 if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => s.push_str("\\x00"),
+            0 => s.push_str("\\0"),
+            _ => s.push(char::from(b)),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Replaces the wasm placeholder in every JavaScript file of the package that has it (`core.js`,
+/// and `dtpixel.js` and `auto.js` when esbuild bundled `core.js` into them) with the module.
+fn embed_wasm(pkg: &Path, wasm: &[u8]) -> Result<(), String> {
+    let literal = js_byte_string(wasm);
+    for file in JS {
+        let path = pkg.join(file);
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        match source.matches(WASM_PLACEHOLDER).count() {
+            0 if *file == "core.js" => {
+                return Err(format!(
+                    "client-wasm/js/core.js has no {WASM_PLACEHOLDER} for the wasm module"
+                ))
+            }
+            0 => {}
+            1 => write(
+                &path,
+                source.replacen(WASM_PLACEHOLDER, &literal, 1).as_bytes(),
+            )?,
+            n => return Err(format!("{file} has {WASM_PLACEHOLDER} {n} times")),
         }
     }
     Ok(())
@@ -349,35 +405,72 @@ pub fn gzip9_len(path: &Path) -> Result<u64, String> {
     Ok(out.stdout.len() as u64)
 }
 
-/// Prints the raw and gzip -9 size of each file a page loads and their total; fails over budget.
-fn report_sizes(pkg: &Path) -> Result<(u64, u64), String> {
-    println!("xtask pkg: what a page loads (auto.js included), raw and gzip -9:");
-    let (mut raw, mut gz) = (0, 0);
-    // core.js is loaded only when it was not bundled into dtpixel.js.
-    let entry = std::fs::read_to_string(pkg.join("dtpixel.js")).unwrap_or_default();
-    for file in PAGE_FILES
-        .iter()
-        .filter(|f| **f != "core.js" || entry.contains("./core.js"))
-    {
-        let path = pkg.join(file);
-        let r = std::fs::metadata(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .len();
-        let g = gzip9_len(&path)?;
-        println!("  {file:<18} {r:>6} B  {g:>6} B gz");
-        raw += r;
-        gz += g;
+/// The package's own modules that a module's source imports (`from "./x.js"`, `import "./x.js"`).
+fn local_imports(source: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for keyword in ["from", "import"] {
+        for quote in ['"', '\''] {
+            for spacing in ["", " "] {
+                let needle = format!("{keyword}{spacing}{quote}./");
+                for (at, _) in source.match_indices(&needle) {
+                    let rest = &source[at + needle.len()..];
+                    if let Some(end) = rest.find(quote) {
+                        found.push(rest[..end].to_string());
+                    }
+                }
+            }
+        }
     }
-    println!(
-        "  {:<18} {raw:>6} B  {gz:>6} B gz  (budget {BUDGET_GZIP} B gz)",
-        "total"
-    );
-    if gz > BUDGET_GZIP {
-        return Err(format!(
-            "the bundle is {gz} B gzipped, over the {BUDGET_GZIP} B budget"
-        ));
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The files a page loads when it loads `entry`: the entry and, transitively, what it imports.
+fn page_files(pkg: &Path, entry: &str) -> Result<Vec<String>, String> {
+    let mut files = vec![entry.to_string()];
+    let mut i = 0;
+    while i < files.len() {
+        let path = pkg.join(&files[i]);
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        for import in local_imports(&source) {
+            if !files.contains(&import) {
+                files.push(import);
+            }
+        }
+        i += 1;
     }
-    Ok((raw, gz))
+    Ok(files)
+}
+
+/// Prints the raw and gzip -9 size of the files a page loads on each path and their totals;
+/// fails when a path is over budget.
+fn report_sizes(pkg: &Path) -> Result<(), String> {
+    for entry in ENTRIES {
+        println!("xtask pkg: what a page loads with {entry}, raw and gzip -9:");
+        let (mut raw, mut gz) = (0, 0);
+        for file in page_files(pkg, entry)? {
+            let path = pkg.join(&file);
+            let r = std::fs::metadata(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .len();
+            let g = gzip9_len(&path)?;
+            println!("  {file:<18} {r:>6} B  {g:>6} B gz");
+            raw += r;
+            gz += g;
+        }
+        println!(
+            "  {:<18} {raw:>6} B  {gz:>6} B gz  (budget {BUDGET_GZIP} B gz)",
+            "total"
+        );
+        if gz > BUDGET_GZIP {
+            return Err(format!(
+                "what a page loads with {entry} is {gz} B gzipped, over the {BUDGET_GZIP} B budget"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn npm_pack(pkg: &Path, work: &Path) -> Result<(), String> {
@@ -427,6 +520,30 @@ mod tests {
             strip_js(src),
             "const a = 1; // kept\nif (a) {\nf(\"//x\");\n}\n"
         );
+    }
+
+    #[test]
+    fn embeds_bytes_as_one_character_each_escaping_only_what_a_literal_or_html_cannot_hold() {
+        assert_eq!(js_byte_string(b"a\\\"\n\r<"), r#""a\\\"\n\r\x3c""#);
+        // NUL is \0, except before a digit (\01 would be an octal escape).
+        assert_eq!(js_byte_string(&[0, b'a', 0, b'7', 0]), r#""\0a\x007\0""#);
+        // Everything else is the character of the same number, raw: U+0080 and up as UTF-8.
+        assert_eq!(
+            js_byte_string(&[1, 0x7f, 0x80, 0xff]),
+            "\"\u{1}\u{7f}\u{80}\u{ff}\""
+        );
+        let all: Vec<u8> = (0..=255).collect();
+        let s = js_byte_string(&all);
+        assert_eq!(s.chars().filter(|c| *c == '\n' || *c == '\r').count(), 0);
+        assert!(!s.contains('<') && !s.contains('\u{2028}') && !s.contains('\u{2029}'));
+    }
+
+    #[test]
+    fn finds_the_package_modules_a_module_imports() {
+        let src =
+            r#"import{a as b}from"./core.js";import './x.js';export * from "./y.js";import "z";"#;
+        assert_eq!(local_imports(src), ["core.js", "x.js", "y.js"]);
+        assert!(local_imports("const s = \"from\";").is_empty());
     }
 
     #[test]
