@@ -23,10 +23,10 @@ use alloc::{borrow::Cow, string::String};
 pub fn serialize_into<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if is_unreserved(b) {
-            continue;
-        }
+    let mut i = 0;
+    loop {
+        i = next_reserved(bytes, i);
+        let Some(&b) = bytes.get(i) else { break };
         // A non-empty run is unreserved ASCII that follows an encoded byte or the start, so both
         // of its ends are character boundaries.
         if i > start {
@@ -37,7 +37,8 @@ pub fn serialize_into<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result
         } else {
             write_percent(w, b)?;
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     match s.get(start..) {
         Some(rest) if !rest.is_empty() => w.write_str(rest),
@@ -48,7 +49,7 @@ pub fn serialize_into<W: fmt::Write + ?Sized>(w: &mut W, s: &str) -> fmt::Result
 /// The length of `s` once serialized, in bytes.
 pub fn serialized_len(s: &str) -> usize {
     s.bytes()
-        .map(|b| if is_unreserved(b) || b == b' ' { 1 } else { 3 })
+        .map(|b| if unreserved(b) || b == b' ' { 1 } else { 3 })
         .sum()
 }
 
@@ -64,6 +65,74 @@ impl fmt::Display for Serialized<'_> {
 
 const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')
+}
+
+/// [`is_unreserved`] for every byte, so that the serializer's loop is one load per byte.
+#[cfg(not(target_arch = "wasm32"))]
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_unreserved(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// The index of the first byte at or after `i` that the serializer encodes, or `bytes.len()`.
+/// Natively eight bytes at a time (SWAR range checks), then byte by byte.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn next_reserved(bytes: &[u8], mut i: usize) -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let reserved = reserved_bytes(u64::from_le_bytes(word));
+        if reserved != 0 {
+            return i + (reserved.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if !unreserved(b) {
+            return i;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// The high bit of every byte of `w` that [`is_unreserved`] refuses. Exact for every byte:
+/// each sum below stays within its byte (no carries), because the bytes are first cut to 7 bits.
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn reserved_bytes(w: u64) -> u64 {
+    use crate::swar::{HIGHS, ONES};
+    let x = w & !HIGHS;
+    // High bit set where the byte is at least n.
+    let at_least = |n: u8| (x + ONES * (0x80 - n as u64)) & HIGHS;
+    let between = |lo: u8, hi: u8| at_least(lo) & !at_least(hi + 1);
+    // High bit set where the byte is c.
+    let is = |c: u8| !((x ^ (ONES * c as u64)) + ONES * 0x7f) & HIGHS;
+    let ok = between(b'0', b'9')
+        | between(b'A', b'Z')
+        | between(b'a', b'z')
+        | is(b'*')
+        | is(b'-')
+        | is(b'.')
+        | is(b'_');
+    // Non-ASCII bytes (high bit set in `w`) are always encoded.
+    (!ok | w) & HIGHS
+}
+
+/// Whether the serializer writes `b` as it is: a table lookup natively, the compares in wasm
+/// (where the 256-byte table would cost every page more than it saves).
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn unreserved(b: u8) -> bool {
+    #[cfg(not(target_arch = "wasm32"))]
+    return UNRESERVED[b as usize];
+    #[cfg(target_arch = "wasm32")]
+    return is_unreserved(b);
 }
 
 /// `%XX` for `b`, uppercase, written as one piece (no table, no formatting).
@@ -294,6 +363,26 @@ impl core::iter::FusedIterator for DecodedChars<'_> {}
 mod tests {
     use super::*;
     use std::prelude::rust_2021::*;
+
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))]
+    fn eight_byte_check_agrees_with_the_byte_check() {
+        // Every byte value at every position, among neighbours that are all unreserved, all
+        // reserved, or mixed (each byte is checked on its own, so this covers every word).
+        for filler in [*b"aZ09*-._", *b" %/\x7f\x80\xff:@", *b"a\x00z{`/Z["] {
+            for pos in 0..8 {
+                for b in 0..=255u8 {
+                    let mut word = filler;
+                    word[pos] = b;
+                    let mask = reserved_bytes(u64::from_le_bytes(word));
+                    for (k, &byte) in word.iter().enumerate() {
+                        let flagged = mask >> (8 * k + 7) & 1 == 1;
+                        assert_eq!(flagged, !is_unreserved(byte), "byte {byte:#04x} at {k}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn serializer_matches_url_search_params() {
