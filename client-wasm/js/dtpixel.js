@@ -32,7 +32,8 @@ let owner = null;
 let allowed = true;
 let missed = false;
 // A pixel id from the URL not stored yet: storing it waits until the landing's page_load has
-// been sent (the first storage access of a page can take milliseconds).
+// been sent (the first storage access of a page can take milliseconds, and the browser starts an
+// image's request in a microtask queued when its src is set: the write is queued after it).
 let unsaved = null;
 // URLs already requested by this page (cached mode requests each one once).
 const sent = new Set();
@@ -246,7 +247,7 @@ function begin(options) {
   } catch (e) {
     warn(e);
   }
-  flush();
+  queueMicrotask(flush);
   return tracker;
 }
 
