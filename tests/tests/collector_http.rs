@@ -566,3 +566,91 @@ fn a_client_too_slow_to_send_its_headers_is_disconnected() {
     assert_gif(&c.get(&pixel(ID, "cb=1"), &[]), "no-store");
     assert_eq!(counts(&c.report(""), ID, "page_load"), Some((1, 1)));
 }
+
+/// The schema before `visitor_days`: counted hits were read through an index over every hit.
+const SCHEMA_BEFORE_VISITOR_DAYS: &str = "
+CREATE TABLE pixels (pixel_id TEXT PRIMARY KEY, name TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE hits (
+    id INTEGER PRIMARY KEY, received_ms INTEGER NOT NULL, day TEXT NOT NULL,
+    pixel_id TEXT NOT NULL, event_type TEXT NOT NULL, cache_bust INTEGER NOT NULL,
+    visitor BLOB NOT NULL, filtered TEXT, query TEXT NOT NULL
+);
+CREATE INDEX hits_counted ON hits (pixel_id, event_type, day, visitor) WHERE filtered IS NULL;
+CREATE INDEX hits_filtered ON hits (pixel_id, filtered, day) WHERE filtered IS NOT NULL;
+CREATE TABLE salts (day TEXT PRIMARY KEY, salt BLOB NOT NULL);
+";
+
+#[test]
+fn a_database_from_before_visitor_days_is_upgraded_and_keeps_its_counts() {
+    let dir = dtpixel_tests::collector::TempDir::new("dtpixel-upgrade");
+    let db = dir.path().join("old.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA journal_mode=WAL;").unwrap();
+    conn.execute_batch(SCHEMA_BEFORE_VISITOR_DAYS).unwrap();
+    // On 2024-05-01: visitor A loads twice, visitor B once, A adds to cart; a bot is filtered.
+    // On 2024-05-02: visitor A (another day's key for the same person) loads once.
+    let rows: [(&str, &str, &[u8], Option<&str>); 6] = [
+        ("2024-05-01", "page_load", b"A", None),
+        ("2024-05-01", "page_load", b"A", None),
+        ("2024-05-01", "page_load", b"B", None),
+        ("2024-05-01", "add_to_cart", b"A", None),
+        ("2024-05-01", "page_load", b"C", Some("bot")),
+        ("2024-05-02", "page_load", b"D", None),
+    ];
+    for (day, event, visitor, filtered) in rows {
+        conn.execute(
+            "INSERT INTO hits (received_ms, day, pixel_id, event_type, cache_bust, visitor, filtered, query)
+             VALUES (0, ?1, ?2, ?3, 1, ?4, ?5, '')",
+            rusqlite::params![day, ID, event, visitor, filtered],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let db_arg = db.to_str().unwrap();
+
+    // Reading it before it is upgraded: a clear refusal, not wrong numbers.
+    let before = dtpixel_tests::collector::dtpixel()
+        .args(["report", "--db", db_arg, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(before.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&before.stderr);
+    assert!(
+        stderr.contains("older dtpixel") && stderr.contains("dtpixel serve"),
+        "{stderr}"
+    );
+    assert!(before.stdout.is_empty());
+
+    // The collector upgrades it; the counts are those of the old hits, plus a new one.
+    let c = Collector::start_with_db(&db, &[]);
+    assert!(
+        c.stderr().contains("upgrading the database"),
+        "{}",
+        c.stderr()
+    );
+    let days = "&from=2024-05-01&to=2024-05-02";
+    let report = c.report(&format!("?pixel_id={ID}{days}"));
+    assert_eq!(counts(&report, ID, "page_load"), Some((4, 3)));
+    assert_eq!(counts(&report, ID, "add_to_cart"), Some((1, 1)));
+    let one_day = c.report(&format!("?pixel_id={ID}&from=2024-05-01&to=2024-05-01"));
+    assert_eq!(counts(&one_day, ID, "page_load"), Some((3, 2)));
+    let filtered = c.request("GET", "/api/filtered?from=2024-05-01&to=2024-05-02", &[]);
+    assert!(filtered.text().contains("\"bot\":1"), "{}", filtered.text());
+    assert_gif(&c.get(&pixel(ID, "cb=1"), &[]), "no-store");
+    assert_eq!(counts(&c.report(""), ID, "page_load"), Some((5, 4)));
+    drop(c);
+
+    // Upgraded once: the report reads it, and the next start does not upgrade again.
+    let after = dtpixel_tests::collector::dtpixel()
+        .args(["report", "--db", db_arg, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let again = Collector::start_with_db(&db, &[]);
+    assert!(!again.stderr().contains("upgrading"), "{}", again.stderr());
+    assert_eq!(counts(&again.report(""), ID, "page_load"), Some((5, 4)));
+}

@@ -38,7 +38,12 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 /// The UTC day of a Unix time in milliseconds, as `YYYY-MM-DD`.
 pub fn day_of_ms(ms: i64) -> String {
-    format_day(ms.div_euclid(86_400_000))
+    format_day(day_number(ms))
+}
+
+/// The UTC day of a Unix time in milliseconds, as a day number (days since 1970-01-01).
+pub fn day_number(ms: i64) -> i64 {
+    ms.div_euclid(86_400_000)
 }
 
 /// A day number as `YYYY-MM-DD`.

@@ -6,6 +6,9 @@
 //! that list but are not crawlers: they are how an application calls the pixel directly, and
 //! such a call counts every time. They are taken off the list.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use axum::http::{HeaderMap, Method};
 
 /// Why a hit is not counted.
@@ -18,7 +21,15 @@ pub const HEAD: &str = "head";
 /// Classifies requests.
 pub struct Filter {
     bots: Option<isbot::Bots>,
+    /// The bot list's verdicts on recent User-Agents: browsers send a handful of distinct
+    /// strings, and the list's regular expression costs more than a lookup.
+    verdicts: Mutex<HashMap<Box<str>, bool>>,
 }
+
+/// User-Agents whose verdict is remembered; when full, the memory starts over.
+const VERDICTS: usize = 4_096;
+/// Longer User-Agents are not remembered (checked each time).
+const VERDICT_MAX_LEN: usize = 512;
 
 impl std::fmt::Debug for Filter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,7 +71,28 @@ impl Filter {
             bots.remove(&allow);
             bots
         });
-        Filter { bots }
+        Filter {
+            bots,
+            verdicts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the bot list matches `user_agent`, remembered for recent User-Agents.
+    fn is_bot(&self, bots: &isbot::Bots, user_agent: &str) -> bool {
+        if user_agent.len() > VERDICT_MAX_LEN {
+            return bots.is_bot(user_agent);
+        }
+        let lock = || self.verdicts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&bot) = lock().get(user_agent) {
+            return bot;
+        }
+        let bot = bots.is_bot(user_agent);
+        let mut verdicts = lock();
+        if verdicts.len() >= VERDICTS {
+            verdicts.clear();
+        }
+        verdicts.insert(user_agent.into(), bot);
+        bot
     }
 
     /// The reason `request` is not counted, or `None` when it counts.
@@ -74,7 +106,7 @@ impl Filter {
             return Some(PREFETCH);
         }
         if let Some(bots) = &self.bots {
-            if user_agent.trim().is_empty() || bots.is_bot(user_agent) {
+            if user_agent.trim().is_empty() || self.is_bot(bots, user_agent) {
                 return Some(BOT);
             }
         }
@@ -160,5 +192,33 @@ mod tests {
             Filter::new(false, &[]).reason(&Method::GET, &HeaderMap::new(), ""),
             None
         );
+    }
+
+    #[test]
+    fn remembered_verdicts_match_the_bot_list() {
+        let filter = Filter::new(true, &[]);
+        let bots = filter.bots.as_ref().unwrap();
+        let agents = [
+            CHROME,
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+            "curl/8.5.0",
+            "Wget/1.21",
+        ];
+        // Asked twice (the second answer comes from memory) and past the memory's size.
+        for round in 0..2 {
+            for ua in agents {
+                assert_eq!(filter.is_bot(bots, ua), bots.is_bot(ua), "{ua} ({round})");
+            }
+        }
+        for n in 0..VERDICTS + 10 {
+            let ua = format!("{CHROME} {n}");
+            assert!(!filter.is_bot(bots, &ua));
+            let crawler = format!("Googlebot/{n}");
+            assert!(filter.is_bot(bots, &crawler));
+        }
+        assert!(filter.verdicts.lock().unwrap().len() <= VERDICTS);
+        let long = format!("{} bingbot", "x".repeat(VERDICT_MAX_LEN));
+        assert!(filter.is_bot(bots, &long));
+        assert!(!filter.verdicts.lock().unwrap().contains_key(long.as_str()));
     }
 }

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use dtpixel::{error_response, gif_response, HitParser, PixelHit};
@@ -14,21 +14,32 @@ use crate::client_ip::client_ip;
 use crate::dates;
 use crate::report_api::text;
 use crate::serve::AppState;
-use crate::writer::{PendingHit, SubmitError};
+use crate::writer::{PendingHit, SubmitError, Visitor};
 
-/// The fallback handler: every request no other route took.
+/// The fallback handler: every request no other route took (pixel paths usually arrive
+/// through [`handle`] directly, see [`crate::serve`]).
 pub async fn pixel(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let (parts, _body) = request.into_parts();
+    handle(&state, peer, &parts.method, &parts.uri, &parts.headers).await
+}
+
+/// Answers a request from `peer`: the GIF once a valid hit is committed, else an error.
+pub async fn handle(
+    state: &AppState,
+    peer: SocketAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
 ) -> Response {
     let parser = match HitParser::new().with_prefix(&state.prefix) {
         Ok(parser) => parser,
         Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
-    let hit = match PixelHit::from_uri(&uri, &parser) {
+    let hit = match PixelHit::from_uri(uri, &parser) {
         Ok(hit) => hit,
         Err(e) => return error_response::<Body>(&e),
     };
@@ -42,7 +53,7 @@ pub async fn pixel(
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
-    if !state.events.contains(hit.event_type()) {
+    if !state.events.contains(&hit.event_type()) {
         let known: Vec<&str> = state.events.iter().map(|e| e.as_str()).collect();
         return text(
             StatusCode::BAD_REQUEST,
@@ -55,18 +66,31 @@ pub async fn pixel(
     }
     let user_agent = headers
         .get(header::USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
         .unwrap_or_default();
-    let filtered = state.filter.reason(&method, &headers, &user_agent);
+    let filtered = state.filter.reason(method, headers, &user_agent);
+    let received_ms = dates::now_ms();
+    let ip = client_ip(peer, headers, state.trust_proxy);
+    // The visitor key is computed here, in parallel across requests, with the salt of the
+    // hit's day; just after midnight, before the writer has made the new day's salt, the
+    // writer computes it.
+    let salt = state.writer.salt();
+    let visitor = if salt.days == dates::day_number(received_ms) {
+        Visitor::Key(salt.visitor_key(ip, &user_agent, hit.pixel_id()))
+    } else {
+        Visitor::Client {
+            ip,
+            user_agent: user_agent.into_owned(),
+        }
+    };
     let pending = PendingHit {
-        received_ms: dates::now_ms(),
+        received_ms,
         pixel_id: hit.pixel_id(),
-        event_type: *hit.event_type(),
+        event_type: hit.event_type(),
         cache_bust: hit.cache_bust().is_some(),
         filtered,
         query: hit.query().to_owned(),
-        ip: client_ip(peer, &headers, state.trust_proxy),
-        user_agent,
+        visitor,
     };
     let acked = match state.writer.submit(pending) {
         Ok(acked) => acked,

@@ -4,6 +4,7 @@
 //!
 //! Every invalid input exits with status 2 and one line `error: …` on stderr, nothing on stdout.
 
+mod checkpoint;
 mod cli_pixel;
 mod cli_pixels;
 mod cli_report;
@@ -21,6 +22,7 @@ mod report_text;
 mod serve;
 mod store;
 mod visitor;
+mod wal_sync;
 mod writer;
 
 use std::path::PathBuf;

@@ -21,7 +21,7 @@ use tower_service::Service;
 
 use crate::filter::Filter;
 use crate::writer::{self, Limits, Writer};
-use crate::{demo, report_api, report_html, DbArgs, Failure};
+use crate::{demo, hit_handler, report_api, report_html, DbArgs, Failure};
 
 /// The options of `dtpixel serve`.
 #[derive(Debug, Args)]
@@ -72,6 +72,8 @@ pub struct AppState {
     pub writer: Writer,
     /// The pixel path prefix (validated).
     pub prefix: Arc<str>,
+    /// Where pixel paths start: `{prefix}/pixel/`.
+    pub pixel_root: Arc<str>,
     /// The configured event types.
     pub events: Arc<Vec<EventType>>,
     /// Prefetch and bot filtering.
@@ -136,6 +138,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
     let state = AppState {
         writer,
         prefix: args.prefix.clone().into(),
+        pixel_root: format!("{}/pixel/", args.prefix).into(),
         events: Arc::new(events),
         filter: Arc::new(Filter::new(!args.no_bot_filter, &args.count_bot)),
         trust_proxy: args.trust_proxy,
@@ -166,14 +169,17 @@ async fn serve(
     let local = listener
         .local_addr()
         .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
+    let shutdown = shutdown_signal()
+        .map_err(|e| Failure::runtime(format!("cannot handle signals: {e}")))?;
     let demo = state.demo.is_some();
-    let app = router(state);
+    let state = Arc::new(state);
+    let app = router((*state).clone());
     println!("dtpixel: listening on http://{local}");
     if demo {
         println!("dtpixel: demo shop at http://{local}/demo/creators.html, report at http://{local}/report");
     }
     let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -189,10 +195,34 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let state = state.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            let mut app = app.clone();
-            async move { app.call(request.map(Body::new)).await }
+            // Pixel hits go straight to their handler; everything else through the router
+            // (whose fallback is the same handler, for the 404s).
+            let route = if request.uri().path().starts_with(&*state.pixel_root) {
+                Route::Pixel(state.clone())
+            } else {
+                Route::Router(app.clone())
+            };
+            async move {
+                match route {
+                    Route::Pixel(state) => {
+                        let (parts, _body) = request.into_parts();
+                        Ok(hit_handler::handle(
+                            &state,
+                            peer,
+                            &parts.method,
+                            &parts.uri,
+                            &parts.headers,
+                        )
+                        .await)
+                    }
+                    Route::Router(mut app) => {
+                        request.extensions_mut().insert(ConnectInfo(peer));
+                        app.call(request.map(Body::new)).await
+                    }
+                }
+            }
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -214,6 +244,14 @@ async fn serve(
     Ok(())
 }
 
+/// Where a request goes.
+enum Route {
+    /// A pixel path: the hit handler.
+    Pixel(Arc<AppState>),
+    /// Anything else: the router.
+    Router(Router),
+}
+
 /// How long shutdown waits for open connections to finish their requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
@@ -229,24 +267,25 @@ pub fn router(state: AppState) -> Router {
     app.fallback(crate::hit_handler::pixel).with_state(state)
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed by this call, before the
+/// "listening" line is printed, so a signal sent right after it is not lost (or fatal).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    eprintln!("dtpixel: shutting down: finishing requests and writing queued hits");
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("dtpixel: shutting down: finishing requests and writing queued hits");
+    })
 }

@@ -1,6 +1,15 @@
 //! The SQLite database: schema, the writer's batch inserts, salts, creators and the report
-//! queries. WAL journal, `synchronous=FULL`: a committed transaction survives a killed process
-//! (and a power cut).
+//! queries. WAL journal; a committed transaction is synced before anyone is told about it
+//! (`synchronous=FULL`, or the collector's own `fsync`, see [`open_writer`]), so it survives a
+//! killed process (and a power cut).
+//!
+//! `hits` holds every hit. The reports count from `visitor_days`, one row per pixel, event
+//! type, UTC day and visitor key with its number of counted hits, kept up to date in the same
+//! transaction as the hits themselves. It answers "hits and distinct visitors" exactly as
+//! an index over every counted hit did (databases made before it existed had such an index,
+//! `hits_counted`; opening one for writing builds `visitor_days` from `hits` and drops the
+//! index), but a returning visitor's hits update one row instead of adding one index entry
+//! each, so a commit touches fewer pages and the reports read less.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,8 +37,14 @@ CREATE TABLE IF NOT EXISTS hits (
     filtered    TEXT,
     query       TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS hits_counted
-    ON hits (pixel_id, event_type, day, visitor) WHERE filtered IS NULL;
+CREATE TABLE IF NOT EXISTS visitor_days (
+    pixel_id   TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    visitor    BLOB NOT NULL,
+    hits       INTEGER NOT NULL,
+    PRIMARY KEY (pixel_id, event_type, day, visitor)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS hits_filtered
     ON hits (pixel_id, filtered, day) WHERE filtered IS NOT NULL;
 CREATE TABLE IF NOT EXISTS salts (
@@ -38,8 +53,40 @@ CREATE TABLE IF NOT EXISTS salts (
 );
 ";
 
-/// Opens (creating when missing) the database for writing, in WAL mode, with the schema.
+/// Opens (creating when missing) the database for writing, in WAL mode, with the schema;
+/// every commit is synced by SQLite (`synchronous=FULL`).
 pub fn open_rw(path: &Path) -> Result<Connection, String> {
+    open_wal(path, "PRAGMA synchronous=FULL;")
+}
+
+/// Opens the collector's write connection: WAL mode with the schema, like [`open_rw`], but
+/// commits return once the WAL frames are written, *without* an fsync (`synchronous=NORMAL`),
+/// and SQLite never checkpoints on its own (`wal_autocheckpoint=0`). The caller must make each
+/// commit durable before telling anyone about it — [`crate::wal_sync`] fsyncs the WAL file after
+/// the commit and only then are the hits acknowledged — and checkpoint from another connection
+/// ([`crate::checkpoint`]). Checkpoints still sync the WAL before copying it and the database
+/// after (SQLite does so at `synchronous=NORMAL`).
+pub fn open_writer(path: &Path) -> Result<Connection, String> {
+    open_wal(
+        path,
+        "PRAGMA synchronous=NORMAL;
+         PRAGMA wal_autocheckpoint=0;
+         PRAGMA journal_size_limit=67108864;
+         PRAGMA cache_size=-65536;",
+    )
+}
+
+/// A second connection to the collector's database, for checkpoints only.
+pub fn open_checkpointer(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open(path)
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| format!("database {}: {e}", path.display()))?;
+    Ok(conn)
+}
+
+/// Opens `path` in WAL mode, runs `pragmas`, then creates the schema where missing.
+fn open_wal(path: &Path, pragmas: &str) -> Result<Connection, String> {
     let conn = Connection::open(path)
         .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
     let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
@@ -53,10 +100,40 @@ pub fn open_rw(path: &Path) -> Result<Connection, String> {
             path.display()
         ));
     }
-    conn.execute_batch("PRAGMA synchronous=FULL;")
-        .map_err(err)?;
+    conn.execute_batch(pragmas).map_err(err)?;
     conn.execute_batch(SCHEMA).map_err(err)?;
+    migrate(&conn).map_err(err)?;
     Ok(conn)
+}
+
+/// Upgrades a database made before `visitor_days`: fills it from `hits` and drops the index it
+/// replaces, in one transaction (a crash leaves the old form, upgraded at the next start).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    if !has(conn, "index", "hits_counted")? {
+        return Ok(());
+    }
+    eprintln!("dtpixel: upgrading the database (per-day visitor counts from the recorded hits)");
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
+             SELECT pixel_id, event_type, day, visitor, COUNT(*) FROM hits
+             WHERE filtered IS NULL GROUP BY pixel_id, event_type, day, visitor
+             ON CONFLICT DO UPDATE SET hits = excluded.hits;
+         DROP INDEX hits_counted;
+         COMMIT;",
+    )
+    .inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK;");
+    })
+}
+
+/// Whether the schema has an object of `kind` (`table`, `index`) named `name`.
+fn has(conn: &Connection, kind: &str, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = ?1 AND name = ?2)",
+        [kind, name],
+        |row| row.get(0),
+    )
 }
 
 /// Opens an existing database read-only (for the reports).
@@ -66,42 +143,60 @@ pub fn open_ro(path: &Path) -> Result<Connection, String> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| format!("database {}: {e}", path.display()))?;
+    let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    if has(&conn, "table", "hits").map_err(err)?
+        && !has(&conn, "table", "visitor_days").map_err(err)?
+    {
+        return Err(format!(
+            "database {} was written by an older dtpixel: run `dtpixel serve --db {}` once to upgrade it",
+            path.display(),
+            path.display()
+        ));
+    }
     Ok(conn)
 }
 
-/// One hit as stored.
-#[derive(Debug, Clone)]
-pub struct Row {
+/// One hit as stored (borrowed: the writer binds its fields without copying them).
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
     /// Reception time, Unix milliseconds.
     pub received_ms: i64,
     /// UTC day of reception, `YYYY-MM-DD`.
-    pub day: String,
+    pub day: &'a str,
     /// Canonical pixel id.
-    pub pixel_id: String,
+    pub pixel_id: &'a str,
     /// Event type name.
-    pub event_type: String,
+    pub event_type: &'a str,
     /// Whether the hit carried a cache-buster.
     pub cache_bust: bool,
     /// The visitor key.
-    pub visitor: [u8; 16],
+    pub visitor: &'a [u8; 16],
     /// Why the hit is not counted (`bot`, `prefetch`, `head`), if so.
     pub filtered: Option<&'static str>,
     /// The raw query string.
-    pub query: String,
+    pub query: &'a str,
 }
 
-/// Inserts `rows` in one transaction (one commit, one fsync: group commit).
-pub fn insert_batch(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()> {
+const INSERT_HIT: &str =
+    "INSERT INTO hits (received_ms, day, pixel_id, event_type, cache_bust, visitor, filtered, query)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+const COUNT_VISIT: &str = "INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
+     VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT DO UPDATE SET hits = hits + 1";
+
+/// Inserts hits in one transaction (one commit: group commit). `rows` is called once and
+/// passes each row to its argument, so rows can borrow short-lived buffers.
+pub fn insert_batch(
+    conn: &mut Connection,
+    rows: impl FnOnce(&mut dyn FnMut(Row<'_>) -> rusqlite::Result<()>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
-        let mut stmt = tx.prepare_cached(
-            "INSERT INTO hits (received_ms, day, pixel_id, event_type, cache_bust, visitor, filtered, query)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        for r in rows {
-            stmt.execute(params![
+        let mut hit = tx.prepare_cached(INSERT_HIT)?;
+        let mut visit = tx.prepare_cached(COUNT_VISIT)?;
+        rows(&mut |r: Row<'_>| {
+            hit.execute(params![
                 r.received_ms,
                 r.day,
                 r.pixel_id,
@@ -111,7 +206,11 @@ pub fn insert_batch(conn: &mut Connection, rows: &[Row]) -> rusqlite::Result<()>
                 r.filtered,
                 r.query
             ])?;
-        }
+            if r.filtered.is_none() {
+                visit.execute(params![r.pixel_id, r.event_type, r.day, &r.visitor[..]])?;
+            }
+            Ok(())
+        })?;
     }
     tx.commit()
 }
@@ -204,8 +303,8 @@ pub fn counts(
     pixel: Option<&str>,
 ) -> rusqlite::Result<Counts> {
     let mut stmt = conn.prepare_cached(
-        "SELECT pixel_id, event_type, COUNT(*), COUNT(DISTINCT visitor) FROM hits
-         WHERE filtered IS NULL AND day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
+        "SELECT pixel_id, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM visitor_days
+         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
          GROUP BY pixel_id, event_type",
     )?;
     let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
@@ -240,8 +339,8 @@ pub fn filtered(
 /// Counted hits and distinct visitors per `(day, event_type)` for one pixel.
 pub fn daily(conn: &Connection, range: &DayRange, pixel: &str) -> rusqlite::Result<Counts> {
     let mut stmt = conn.prepare_cached(
-        "SELECT day, event_type, COUNT(*), COUNT(DISTINCT visitor) FROM hits
-         WHERE filtered IS NULL AND day BETWEEN ?1 AND ?2 AND pixel_id = ?3
+        "SELECT day, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM visitor_days
+         WHERE pixel_id = ?3 AND day BETWEEN ?1 AND ?2
          GROUP BY day, event_type",
     )?;
     let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {

@@ -4,6 +4,7 @@
 //! across days and cannot be reversed to an IP address without the salt.
 
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use dtpixel::PixelId;
 use sha2::{Digest, Sha256};
@@ -13,6 +14,8 @@ use sha2::{Digest, Sha256};
 pub struct Salt {
     /// The UTC day it belongs to, `YYYY-MM-DD`.
     pub day: String,
+    /// The same day as a day number (days since 1970-01-01).
+    pub days: i64,
     bytes: [u8; 32],
 }
 
@@ -26,25 +29,34 @@ impl std::fmt::Debug for Salt {
 }
 
 impl Salt {
-    /// The salt of `day`.
+    /// The salt of `day` (`YYYY-MM-DD`).
     pub fn new(day: String, bytes: [u8; 32]) -> Self {
-        Salt { day, bytes }
+        let days = crate::dates::parse_day(&day).unwrap_or(i64::MIN);
+        Salt { day, days, bytes }
     }
 
     /// The visitor key of a hit: the first 16 bytes of
     /// SHA-256(salt ‖ len ‖ ip ‖ len ‖ user agent ‖ pixel id). Lengths are 4-byte big-endian,
     /// so no two different inputs share a hash input.
     pub fn visitor_key(&self, ip: IpAddr, user_agent: &str, pixel_id: PixelId) -> [u8; 16] {
-        let ip = match ip {
-            IpAddr::V4(v4) => v4.octets().to_vec(),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => v4.octets().to_vec(),
-                None => v6.octets().to_vec(),
-            },
+        let mut buf = [0u8; 16];
+        let ip: &[u8] = match ip {
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+                buf = v6.octets();
+                &buf
+            }
+            IpAddr::V6(v6) => {
+                buf[..4].copy_from_slice(&v6.octets()[12..]);
+                &buf[..4]
+            }
+            IpAddr::V4(v4) => {
+                buf[..4].copy_from_slice(&v4.octets());
+                &buf[..4]
+            }
         };
         let mut hasher = Sha256::new();
         hasher.update(self.bytes);
-        for part in [&ip[..], user_agent.as_bytes()] {
+        for part in [ip, user_agent.as_bytes()] {
             hasher.update((part.len() as u32).to_be_bytes());
             hasher.update(part);
         }
@@ -53,6 +65,31 @@ impl Salt {
         let mut key = [0u8; 16];
         key.copy_from_slice(&digest[..16]);
         key
+    }
+}
+
+/// The current salt, shared by the writer (which stores and rotates it) and the request
+/// handlers (which compute visitor keys with it, in parallel, before queueing a hit).
+#[derive(Debug, Clone)]
+pub struct SharedSalt(Arc<Mutex<Arc<Salt>>>);
+
+impl SharedSalt {
+    /// Shares `salt`.
+    pub fn new(salt: Salt) -> Self {
+        SharedSalt(Arc::new(Mutex::new(Arc::new(salt))))
+    }
+
+    /// The current salt.
+    pub fn get(&self) -> Arc<Salt> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the salt (a new day).
+    pub fn set(&self, salt: Salt) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(salt);
     }
 }
 

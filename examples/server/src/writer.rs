@@ -1,14 +1,17 @@
 //! The write path: a bounded queue in front of one writer thread that owns the SQLite
 //! connection and commits whatever has queued up in one transaction (group commit).
 //!
-//! "Acknowledged" means committed: each hit carries a one-shot channel, and the writer answers
-//! it only after the transaction holding the hit has committed (WAL, `synchronous=FULL`), so a
-//! 200 is never sent for a hit that a `kill -9` could lose. When the queue is full,
+//! "Acknowledged" means committed and on disk: each hit carries a one-shot channel, answered
+//! only once the transaction holding the hit has committed *and* the WAL has been fsynced
+//! ([`crate::wal_sync`] does the `fsync`, on its own thread, while the writer commits the next
+//! batch), so a 200 is never sent for a hit that a `kill -9` or a power cut could lose.
+//! Checkpoints run on their own thread too ([`crate::checkpoint`]). When the queue is full,
 //! [`Writer::submit`] refuses at once and the caller answers 503.
 
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -16,11 +19,12 @@ use dtpixel::{EventType, PixelId};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use crate::visitor::Salt;
+use crate::checkpoint::Checkpointer;
+use crate::visitor::{Salt, SharedSalt};
+use crate::wal_sync::Durability;
 use crate::{dates, random, store};
 
-/// A hit waiting to be written; the visitor key is computed by the writer, which holds the
-/// day's salt, so the IP and User-Agent are never stored.
+/// A hit waiting to be written. The IP and User-Agent are never stored, only the visitor key.
 #[derive(Debug)]
 pub struct PendingHit {
     /// Reception time, Unix milliseconds.
@@ -35,13 +39,27 @@ pub struct PendingHit {
     pub filtered: Option<&'static str>,
     /// The raw query string.
     pub query: String,
-    /// The client's IP address (hashed, never stored).
-    pub ip: IpAddr,
-    /// The User-Agent (hashed, never stored).
-    pub user_agent: String,
+    /// The visitor key, or what the writer computes it from.
+    pub visitor: Visitor,
 }
 
-/// The answer to a submitted hit: `Ok` once committed.
+/// A hit's visitor key: computed by the request handler with the current salt, or — when the
+/// hit's day has no salt yet (just after midnight UTC) — left to the writer, which makes the
+/// new day's salt.
+#[derive(Debug)]
+pub enum Visitor {
+    /// The key, computed with the salt of the hit's day.
+    Key([u8; 16]),
+    /// The client's IP address and User-Agent (hashed by the writer, never stored).
+    Client {
+        /// The client's IP address.
+        ip: IpAddr,
+        /// The User-Agent.
+        user_agent: String,
+    },
+}
+
+/// The answer to a submitted hit: `Ok` once committed and synced.
 pub type Ack = Result<(), String>;
 
 enum Message {
@@ -62,6 +80,7 @@ pub enum SubmitError {
 #[derive(Clone, Debug)]
 pub struct Writer {
     queue: SyncSender<Message>,
+    salt: SharedSalt,
 }
 
 /// Joins the writer thread after a flush.
@@ -80,26 +99,43 @@ pub struct Limits {
     pub batch_max: usize,
 }
 
-/// Opens the database and starts the writer thread.
+/// Opens the database and starts the writer thread (and its sync and checkpoint threads).
 pub fn start(db: &Path, limits: Limits) -> Result<(Writer, WriterThread), String> {
-    let mut conn = store::open_rw(db)?;
-    let mut salt = current_salt(&mut conn).map_err(|e| format!("database: {e}"))?;
+    let mut conn = store::open_writer(db)?;
+    let salt = current_salt(&mut conn).map_err(|e| format!("database: {e}"))?;
+    let salt = SharedSalt::new(salt);
+    let durability = Durability::start(db)?;
+    let checkpointer = Checkpointer::start(db)?;
     let (queue, receiver) = mpsc::sync_channel(limits.queue_capacity.max(1));
     let batch_max = limits.batch_max.max(1);
-    let thread = std::thread::Builder::new()
-        .name("dtpixel-writer".into())
-        .spawn(move || run(conn, &mut salt, receiver, batch_max))
-        .map_err(|e| format!("cannot start the writer thread: {e}"))?;
+    let thread = {
+        let salt = salt.clone();
+        std::thread::Builder::new()
+            .name("dtpixel-writer".into())
+            .spawn(move || {
+                let mut stages = Stages {
+                    conn,
+                    salt,
+                    durability,
+                    checkpointer,
+                    days: DayCache::default(),
+                };
+                run(&mut stages, &receiver, batch_max);
+                stages.close();
+            })
+            .map_err(|e| format!("cannot start the writer thread: {e}"))?
+    };
     Ok((
         Writer {
             queue: queue.clone(),
+            salt,
         },
         WriterThread { queue, thread },
     ))
 }
 
 impl Writer {
-    /// Queues a hit; the receiver answers once it is committed (or failed).
+    /// Queues a hit; the receiver answers once it is committed and synced (or failed).
     pub fn submit(&self, hit: PendingHit) -> Result<oneshot::Receiver<Ack>, SubmitError> {
         let (ack, acked) = oneshot::channel();
         match self.queue.try_send(Message::Hit(hit, ack)) {
@@ -107,6 +143,11 @@ impl Writer {
             Err(TrySendError::Full(_)) => Err(SubmitError::Full),
             Err(TrySendError::Disconnected(_)) => Err(SubmitError::Closed),
         }
+    }
+
+    /// The current visitor salt.
+    pub fn salt(&self) -> Arc<Salt> {
+        self.salt.get()
     }
 }
 
@@ -128,9 +169,29 @@ fn current_salt(conn: &mut Connection) -> rusqlite::Result<Salt> {
     Ok(Salt::new(day, bytes))
 }
 
-fn run(mut conn: Connection, salt: &mut Salt, receiver: mpsc::Receiver<Message>, batch_max: usize) {
+/// What the writer thread owns.
+struct Stages {
+    conn: Connection,
+    salt: SharedSalt,
+    durability: Durability,
+    checkpointer: Checkpointer,
+    days: DayCache,
+}
+
+impl Stages {
+    /// Answers everything committed, stops the helper threads and checkpoints the whole WAL.
+    fn close(self) {
+        self.durability.stop();
+        self.checkpointer.stop();
+        let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+}
+
+type Batch = Vec<(PendingHit, oneshot::Sender<Ack>)>;
+
+fn run(stages: &mut Stages, receiver: &mpsc::Receiver<Message>, batch_max: usize) {
     let mut stopping = false;
-    let mut batch: Vec<(PendingHit, oneshot::Sender<Ack>)> = Vec::with_capacity(batch_max);
+    let mut batch: Batch = Vec::with_capacity(batch_max);
     while !stopping {
         // Wake up at least once a minute so the salt rotates (and old ones are deleted)
         // even when no hits arrive.
@@ -140,7 +201,9 @@ fn run(mut conn: Connection, salt: &mut Salt, receiver: mpsc::Receiver<Message>,
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => stopping = true,
         }
-        // Group commit: take everything that queued up while the last commit ran.
+        // While the previous commit waits for its fsync, more hits queue up: wait for the
+        // sync thread to take it, then take everything queued (group commit).
+        stages.durability.wait_for_room();
         while batch.len() < batch_max {
             match receiver.try_recv() {
                 Ok(Message::Hit(hit, ack)) => batch.push((hit, ack)),
@@ -156,50 +219,91 @@ fn run(mut conn: Connection, salt: &mut Salt, receiver: mpsc::Receiver<Message>,
                 }
             }
         }
-        rotate_salt(&mut conn, salt);
+        rotate_salt(stages);
         while !batch.is_empty() {
             let take = batch.len().min(batch_max);
-            let chunk: Vec<_> = batch.drain(..take).collect();
-            write(&mut conn, salt, chunk);
+            let result = write(stages, &batch[..take]);
+            let acks = batch.drain(..take).map(|(_, ack)| ack);
+            match result {
+                // Acknowledged by the sync thread once the WAL is on disk.
+                Ok(()) => stages.durability.committed(acks),
+                Err(message) => {
+                    for ack in acks {
+                        let _ = ack.send(Err(message.clone()));
+                    }
+                }
+            }
         }
     }
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
 }
 
-fn rotate_salt(conn: &mut Connection, salt: &mut Salt) {
-    let today = dates::day_of_ms(dates::now_ms());
-    if today != salt.day {
-        match current_salt(conn) {
-            Ok(new) => *salt = new,
+fn rotate_salt(stages: &mut Stages) {
+    let today = dates::day_number(dates::now_ms());
+    if today != stages.salt.get().days {
+        let _gate = stages.checkpointer.gate();
+        match current_salt(&mut stages.conn) {
+            Ok(new) => stages.salt.set(new),
             Err(e) => eprintln!("dtpixel: cannot rotate the visitor salt: {e}"),
         }
     }
 }
 
-fn write(conn: &mut Connection, salt: &Salt, batch: Vec<(PendingHit, oneshot::Sender<Ack>)>) {
-    if batch.is_empty() {
-        return;
+/// The `YYYY-MM-DD` of the last day seen, so a batch formats its day once.
+#[derive(Default)]
+struct DayCache {
+    days: i64,
+    text: String,
+}
+
+impl DayCache {
+    fn day_of(&mut self, ms: i64) -> &str {
+        let days = dates::day_number(ms);
+        if self.text.is_empty() || days != self.days {
+            self.days = days;
+            self.text = dates::format_day(days);
+        }
+        &self.text
     }
-    let rows: Vec<store::Row> = batch
-        .iter()
-        .map(|(hit, _)| store::Row {
-            received_ms: hit.received_ms,
-            day: dates::day_of_ms(hit.received_ms),
-            pixel_id: hit.pixel_id.to_string(),
-            event_type: hit.event_type.as_str().to_owned(),
-            cache_bust: hit.cache_bust,
-            visitor: salt.visitor_key(hit.ip, &hit.user_agent, hit.pixel_id),
-            filtered: hit.filtered,
-            query: hit.query.clone(),
+}
+
+/// Inserts `batch` in one transaction.
+fn write(stages: &mut Stages, batch: &[(PendingHit, oneshot::Sender<Ack>)]) -> Result<(), String> {
+    let salt = stages.salt.get();
+    let days = &mut stages.days;
+    let result = {
+        let _gate = stages.checkpointer.gate();
+        store::insert_batch(&mut stages.conn, |insert| {
+            let mut id = [0u8; PixelId::LENGTH];
+            for (hit, _) in batch {
+                let visitor = match &hit.visitor {
+                    Visitor::Key(key) => *key,
+                    Visitor::Client { ip, user_agent } => {
+                        salt.visitor_key(*ip, user_agent, hit.pixel_id)
+                    }
+                };
+                insert(store::Row {
+                    received_ms: hit.received_ms,
+                    day: days.day_of(hit.received_ms),
+                    pixel_id: hit.pixel_id.encode_lower(&mut id),
+                    event_type: hit.event_type.as_str(),
+                    cache_bust: hit.cache_bust,
+                    visitor: &visitor,
+                    filtered: hit.filtered,
+                    query: &hit.query,
+                })?;
+            }
+            Ok(())
         })
-        .collect();
-    let result =
-        store::insert_batch(conn, &rows).map_err(|e| format!("could not record the hit: {e}"));
-    if let Err(e) = &result {
-        eprintln!("dtpixel: {e}");
-    }
-    // Only now, after the commit returned, are the hits acknowledged.
-    for (_, ack) in batch {
-        let _ = ack.send(result.clone());
+    };
+    match result {
+        Ok(()) => {
+            stages.checkpointer.committed();
+            Ok(())
+        }
+        Err(e) => {
+            let message = format!("could not record the hit: {e}");
+            eprintln!("dtpixel: {message}");
+            Err(message)
+        }
     }
 }
