@@ -247,7 +247,7 @@ function begin(options) {
   } catch (e) {
     warn(e);
   }
-  queueMicrotask(flush);
+  Promise.resolve().then(flush);
   return tracker;
 }
 
