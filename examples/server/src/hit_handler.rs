@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
-use dtpixel::{error_response, gif_response, HitParser, PixelHit};
+use dtpixel::{error_response, gif_response, PixelHit};
 
 use crate::client_ip::client_ip;
 use crate::dates;
@@ -35,11 +35,7 @@ pub async fn handle(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response {
-    let parser = match HitParser::new().with_prefix(&state.prefix) {
-        Ok(parser) => parser,
-        Err(e) => return text(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-    };
-    let hit = match PixelHit::from_uri(uri, &parser) {
+    let hit = match PixelHit::from_uri(uri, &state.parser) {
         Ok(hit) => hit,
         Err(e) => return error_response::<Body>(&e),
     };

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tower_service::Service;
 
 use crate::filter::Filter;
+use crate::wal_sync::Deliver;
 use crate::writer::{self, Limits, Writer};
 use crate::{demo, hit_handler, report_api, report_html, DbArgs, Failure};
 
@@ -72,6 +73,8 @@ pub struct AppState {
     pub writer: Writer,
     /// The pixel path prefix (validated).
     pub prefix: Arc<str>,
+    /// The hit parser for that prefix (made once: the prefix lives as long as the process).
+    pub parser: HitParser<'static>,
     /// Where pixel paths start: `{prefix}/pixel/`.
     pub pixel_root: Arc<str>,
     /// The configured event types.
@@ -109,8 +112,10 @@ pub fn parse_events(names: &[String]) -> Result<Vec<EventType>, Failure> {
 /// Runs the collector until SIGINT or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<(), Failure> {
     let events = parse_events(&args.events)?;
-    HitParser::new()
-        .with_prefix(&args.prefix)
+    // One small string, kept for the life of the process so the parser can borrow it.
+    let prefix: &'static str = Box::leak(args.prefix.clone().into_boxed_str());
+    let parser = HitParser::new()
+        .with_prefix(prefix)
         .map_err(|e| Failure::usage(format!("--prefix: {e}")))?;
     if args.queue_capacity == 0 || args.batch_max == 0 {
         return Err(Failure::usage(
@@ -127,17 +132,23 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         demo.register_creators(&args.db.db)
             .map_err(Failure::runtime)?;
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::runtime(format!("cannot start the runtime: {e}")))?;
     let (writer, writer_thread) = writer::start(
         &args.db.db,
         Limits {
             queue_capacity: args.queue_capacity,
             batch_max: args.batch_max,
         },
+        &Deliver::on(runtime.handle()),
     )
     .map_err(Failure::runtime)?;
     let state = AppState {
         writer,
         prefix: args.prefix.clone().into(),
+        parser,
         pixel_root: format!("{}/pixel/", args.prefix).into(),
         events: Arc::new(events),
         filter: Arc::new(Filter::new(!args.no_bot_filter, &args.count_bot)),
@@ -145,10 +156,6 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         db: Arc::new(args.db.db.clone()),
         demo,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::runtime(format!("cannot start the runtime: {e}")))?;
     let header_timeout = Duration::from_secs(args.header_timeout.max(1));
     let served = runtime.block_on(serve(args.listen, state, header_timeout));
     // Every request in flight has been answered; write what is still queued.
@@ -169,8 +176,8 @@ async fn serve(
     let local = listener
         .local_addr()
         .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
-    let shutdown = shutdown_signal()
-        .map_err(|e| Failure::runtime(format!("cannot handle signals: {e}")))?;
+    let shutdown =
+        shutdown_signal().map_err(|e| Failure::runtime(format!("cannot handle signals: {e}")))?;
     let demo = state.demo.is_some();
     let state = Arc::new(state);
     let app = router((*state).clone());

@@ -37,6 +37,45 @@ use crate::writer::Ack;
 /// for an earlier commit's `fsync` to finish before its own starts.
 const SYNC_THREADS: usize = 4;
 
+/// Answers for the requests waiting on one `fsync`.
+type Answers = (Vec<oneshot::Sender<Ack>>, Ack);
+
+/// Where the sync threads send their answers: to a task on the server's runtime, which wakes
+/// the waiting requests from inside the runtime (one cross-thread wake-up per `fsync` instead
+/// of one per hit), or — without a runtime, or once it is gone — straight to each request.
+#[derive(Debug, Clone, Default)]
+pub struct Deliver(Option<tokio::sync::mpsc::UnboundedSender<Answers>>);
+
+impl Deliver {
+    /// Answers through a task spawned on `runtime`.
+    pub fn on(runtime: &tokio::runtime::Handle) -> Deliver {
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Answers>();
+        runtime.spawn(async move {
+            while let Some(answers) = receiver.recv().await {
+                answer(answers);
+            }
+        });
+        Deliver(Some(sender))
+    }
+
+    fn send(&self, answers: Answers) {
+        match &self.0 {
+            Some(sender) => {
+                if let Err(returned) = sender.send(answers) {
+                    answer(returned.0);
+                }
+            }
+            None => answer(answers),
+        }
+    }
+}
+
+fn answer((acks, result): Answers) {
+    for ack in acks {
+        let _ = ack.send(result.clone());
+    }
+}
+
 /// The sync threads' handle.
 #[derive(Debug)]
 pub struct Durability {
@@ -67,17 +106,18 @@ impl Shared {
 }
 
 impl Durability {
-    /// Starts the thread that syncs `db`'s WAL file (`<db>-wal`).
-    pub fn start(db: &Path) -> Result<Durability, String> {
+    /// Starts the threads that sync `db`'s WAL file (`<db>-wal`) and answer through `deliver`.
+    pub fn start(db: &Path, deliver: &Deliver) -> Result<Durability, String> {
         let shared = Arc::new(Shared::default());
         let mut threads = Vec::with_capacity(SYNC_THREADS);
         for _ in 0..SYNC_THREADS {
             let mut wal = WalFile::new(wal_path(db));
             let thread = {
                 let shared = shared.clone();
+                let deliver = deliver.clone();
                 std::thread::Builder::new()
                     .name("dtpixel-sync".into())
-                    .spawn(move || run(&shared, &mut wal))
+                    .spawn(move || run(&shared, &mut wal, &deliver))
             };
             match thread {
                 Ok(thread) => threads.push(thread),
@@ -126,7 +166,7 @@ impl Durability {
     }
 }
 
-fn run(shared: &Shared, wal: &mut WalFile) {
+fn run(shared: &Shared, wal: &mut WalFile, deliver: &Deliver) {
     loop {
         let mut state = shared.lock();
         while state.pending.is_empty() && !state.stopping {
@@ -146,9 +186,7 @@ fn run(shared: &Shared, wal: &mut WalFile) {
             eprintln!("dtpixel: {message}");
             message
         });
-        for ack in acks {
-            let _ = ack.send(result.clone());
-        }
+        deliver.send((acks, result));
     }
 }
 
@@ -240,7 +278,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let db = dir.join("t.db");
         std::fs::write(wal_path(&db), b"frames").unwrap();
-        let durability = Durability::start(&db).unwrap();
+        let durability = Durability::start(&db, &Deliver::default()).unwrap();
         let (ack, acked) = oneshot::channel();
         durability.committed([ack]);
         assert_eq!(acked.blocking_recv().unwrap(), Ok(()));

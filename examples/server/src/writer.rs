@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 
 use crate::checkpoint::Checkpointer;
 use crate::visitor::{Salt, SharedSalt};
-use crate::wal_sync::Durability;
+use crate::wal_sync::{Deliver, Durability};
 use crate::{dates, random, store};
 
 /// A hit waiting to be written. The IP and User-Agent are never stored, only the visitor key.
@@ -99,12 +99,17 @@ pub struct Limits {
     pub batch_max: usize,
 }
 
-/// Opens the database and starts the writer thread (and its sync and checkpoint threads).
-pub fn start(db: &Path, limits: Limits) -> Result<(Writer, WriterThread), String> {
+/// Opens the database and starts the writer thread (and its sync and checkpoint threads);
+/// answers reach the waiting requests through `deliver`.
+pub fn start(
+    db: &Path,
+    limits: Limits,
+    deliver: &Deliver,
+) -> Result<(Writer, WriterThread), String> {
     let mut conn = store::open_writer(db)?;
     let salt = current_salt(&mut conn).map_err(|e| format!("database: {e}"))?;
     let salt = SharedSalt::new(salt);
-    let durability = Durability::start(db)?;
+    let durability = Durability::start(db, deliver)?;
     let checkpointer = Checkpointer::start(db)?;
     let (queue, receiver) = mpsc::sync_channel(limits.queue_capacity.max(1));
     let batch_max = limits.batch_max.max(1);
