@@ -3,11 +3,14 @@
 //!
 //! The writer's connection commits with `synchronous=NORMAL` ([`crate::store::open_writer`]): a
 //! commit returns once its WAL frames, commit marker included, are written to the file, before
-//! they are on disk. This thread then calls `fsync` on the WAL file — what SQLite itself does at
-//! the end of a commit at `synchronous=FULL` — and answers the hits of every commit that
-//! returned before the `fsync` began. So a `200` still means "committed, WAL fsynced", as with
-//! `synchronous=FULL`; what changes is who waits for the disk: the writer goes on with the next
-//! transaction while the previous one is being synced, instead of idling through every `fsync`.
+//! they are on disk. A sync thread then calls `fdatasync` on the WAL file — what SQLite itself
+//! does at the end of a commit at `synchronous=FULL` (`fdatasync` where the build has it, as on
+//! Linux distributions; the bundled build calls `fsync`, which also writes the file's
+//! timestamps) — and answers the hits of every commit that returned before that call began. So
+//! a `200` still means "committed, WAL on disk", as with `synchronous=FULL`; what changes is who
+//! waits for the disk: the writer goes on with the next transaction while the previous one is
+//! being synced, instead of idling through every flush. (`fdatasync` also writes the file's
+//! size when a commit made the file longer: the data could not be read back without it.)
 //!
 //! Why this is as safe as `synchronous=FULL`: WAL frames are appended in commit order and each
 //! frame's checksum chains over all earlier frames of the log, so recovery after a crash or a
@@ -212,7 +215,7 @@ impl WalFile {
         WalFile { path, file: None }
     }
 
-    /// `fsync`s the WAL file. Called only after a commit returned, so the file exists; it is
+    /// `fdatasync`s the WAL file. Called only after a commit returned, so the file exists; it is
     /// opened (and its directory synced, so its entry is durable too) the first time, and again
     /// whenever the path no longer names the file held open.
     fn sync(&mut self) -> std::io::Result<()> {
@@ -228,7 +231,7 @@ impl WalFile {
             self.file = Some((file, id));
         }
         match &self.file {
-            Some((file, _)) => file.sync_all(),
+            Some((file, _)) => file.sync_data(),
             None => Ok(()),
         }
     }
