@@ -71,7 +71,7 @@ pub fn open_writer(path: &Path) -> Result<Connection, String> {
         path,
         "PRAGMA synchronous=NORMAL;
          PRAGMA wal_autocheckpoint=0;
-         PRAGMA journal_size_limit=67108864;
+         PRAGMA journal_size_limit=134217728;
          PRAGMA cache_size=-65536;",
     )
 }
