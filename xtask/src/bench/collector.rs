@@ -503,9 +503,10 @@ pub fn run(mode: Mode) -> Result<Section, String> {
              nginx then the collector at each level. Requests come from `xtask/bench/hits.lua`: 64 pixel \
              ids, 80 % page loads and 20 % add-to-cart, every URL cache-busted and carrying a UTM \
              parameter, with a browser User-Agent. `dtpixel serve` answers each GIF only after the \
-             transaction holding the hit has committed to SQLite and the WAL file has been fsynced (WAL; \
-             group commit; the writer commits at `synchronous=NORMAL` and sync threads make the `fsync` \
-             that `synchronous=FULL` would make, before any hit of that commit is answered); nginx \
+             transaction holding the hit has committed to SQLite and the WAL file has been flushed to \
+             disk (WAL; group commit; the writer commits at `synchronous=NORMAL` and sync threads make \
+             the `fdatasync` of the WAL that `synchronous=FULL` would make, before any hit of that \
+             commit is answered); nginx \
              `empty_gif` (`worker_processes auto`, `access_log off`) records nothing. After each collector \
              run the rows are counted: every answered hit must be in the database.",
             seconds(mode)
