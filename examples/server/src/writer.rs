@@ -312,3 +312,73 @@ fn write(stages: &mut Stages, batch: &[(PendingHit, oneshot::Sender<Ack>)]) -> R
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(pixel_id: PixelId, visitor: Visitor) -> PendingHit {
+        PendingHit {
+            received_ms: dates::now_ms(),
+            pixel_id,
+            event_type: EventType::PAGE_LOAD,
+            cache_bust: true,
+            filtered: None,
+            query: "cb=1".into(),
+            visitor,
+        }
+    }
+
+    #[test]
+    fn hits_are_stored_with_their_visitor_key_and_counted_once_acknowledged() {
+        let dir = std::env::temp_dir().join(format!("dtpixel-writer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("w.db");
+        let limits = Limits {
+            queue_capacity: 16,
+            batch_max: 4,
+        };
+        let (writer, thread) = start(&db, limits, &Deliver::default()).unwrap();
+        let salt = writer.salt();
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        let a = PixelId::from_bytes([1; 16]);
+        let b = PixelId::from_bytes([2; 16]);
+        // Keyed by the handler, and (as just after midnight) left to the writer.
+        let keyed = Visitor::Key(salt.visitor_key(ip, "UA", a));
+        let raw = || Visitor::Client {
+            ip,
+            user_agent: "UA".into(),
+        };
+        let acks: Vec<_> = [hit(a, keyed), hit(a, raw()), hit(b, raw())]
+            .into_iter()
+            .map(|h| writer.submit(h).unwrap())
+            .collect();
+        for ack in acks {
+            assert_eq!(ack.blocking_recv().unwrap(), Ok(()));
+        }
+        thread.shutdown();
+
+        let conn = store::open_ro(&db).unwrap();
+        let keys: Vec<(String, Vec<u8>, i64)> = conn
+            .prepare("SELECT pixel_id, visitor, hits FROM visitor_days ORDER BY pixel_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // The same person on pixel a, whoever computed the key: one visitor with two hits.
+        assert_eq!(
+            keys,
+            [
+                (a.to_string(), salt.visitor_key(ip, "UA", a).to_vec(), 2),
+                (b.to_string(), salt.visitor_key(ip, "UA", b).to_vec(), 1),
+            ]
+        );
+        let hits: i64 = conn
+            .query_row("SELECT COUNT(*) FROM hits", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(hits, 3);
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
