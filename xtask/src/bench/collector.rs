@@ -36,10 +36,6 @@ fn judged_at(few: u32, p50_ms: f64) -> String {
     )
 }
 
-/// A browser's User-Agent, so that the collector's bot filter counts the hits.
-const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
-                          Chrome/131.0.0.0 Safari/537.36";
-
 fn seconds(mode: Mode) -> u64 {
     match mode {
         Mode::Full => 10,
@@ -156,7 +152,14 @@ fn start_nginx(dir: &Path) -> Result<(Server, u16), String> {
 fn start_collector(binary: &Path, db: &Path) -> Result<(Server, u16), String> {
     let port = free_port()?;
     let child = Command::new(binary)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db"])
+        // As behind a load balancer: hits.lua gives each visitor an address in X-Forwarded-For.
+        .args([
+            "serve",
+            "--trust-proxy",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--db",
+        ])
         .arg(db)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -226,12 +229,7 @@ fn wrk_command(port: u16, connections: u32, seconds: u64) -> Command {
     let mut cmd = Command::new("wrk");
     cmd.args(["-t", WRK_THREADS, "-c", &connections.to_string()])
         .arg(format!("-d{seconds}s"))
-        .args([
-            "--latency",
-            "-H",
-            &format!("User-Agent: {USER_AGENT}"),
-            "-s",
-        ])
+        .args(["--latency", "-s"])
         .arg(run::root().join("xtask/bench/hits.lua"))
         .arg(format!("http://127.0.0.1:{port}/"));
     cmd
@@ -490,7 +488,7 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         commands: vec![
             build,
             format!("nginx -c target/bench/{}/collector/nginx/nginx.conf   # from xtask/bench/nginx.conf", if mode.smoke() { "smoke" } else { "full" }),
-            "dtpixel serve --listen 127.0.0.1:PORT --db target/bench/…/collector/bench.db".into(),
+            "dtpixel serve --trust-proxy --listen 127.0.0.1:PORT --db target/bench/…/collector/bench.db".into(),
             format!(
                 "{}   # and -c {}",
                 wrk_line.replace("127.0.0.1:0", "127.0.0.1:PORT"),
@@ -502,7 +500,10 @@ pub fn run(mode: Mode) -> Result<Section, String> {
              keep-alive connections, {} s per run, loopback only), one after the other in the same run, \
              nginx then the collector at each level. Requests come from `xtask/bench/hits.lua`: 64 pixel \
              ids, 80 % page loads and 20 % add-to-cart, every URL cache-busted and carrying a UTM \
-             parameter, with a browser User-Agent. `dtpixel serve` answers each GIF only after the \
+             parameter, from 250,000 visitors picked at random (each one address in `X-Forwarded-For`, \
+             taken as the client's by `dtpixel serve --trust-proxy` as behind a load balancer, one of \
+             four browser User-Agents, and one creator's pixel id): each visitor sends a few hits, and \
+             a large share are its first of the day for its pixel and event. `dtpixel serve` answers each GIF only after the \
              transaction holding the hit has committed to SQLite and the WAL file has been flushed to \
              disk (WAL; group commit; the writer commits at `synchronous=NORMAL` and sync threads make \
              the `fdatasync` of the WAL that `synchronous=FULL` would make, before any hit of that \
@@ -614,10 +615,7 @@ pub fn run(mode: Mode) -> Result<Section, String> {
              page loads, random 16-byte visitor keys, 2 % filtered bots, 30 days of timestamps, \
              cache-busted queries, and their per-day visitor counts), so the tables and the index are \
              as large as after real traffic; the file is then flushed to disk (`fsync`), so that \
-             the kernel's write-back of the bulk fill does not slow the runs' own flushes. The database ended with {} rows. Every hit of a run comes \
-             from one browser (one IP address and User-Agent), so per pixel and day it is one visitor: \
-             its hits add to one row of the per-day visitor counts; with a new visitor on every hit, \
-             each hit would add a row there too (as an index entry per hit did before).",
+             the kernel's write-back of the bulk fill does not slow the runs' own flushes. The database ended with {} rows.",
             count(last.rows_before),
             last.rows_before / judged.fresh.load.requests_per_s.max(1.0) / 60.0,
             count(last.rows_after)
