@@ -3,13 +3,19 @@
 //! (`synchronous=FULL`, or the collector's own `fsync`, see [`open_writer`]), so it survives a
 //! killed process (and a power cut).
 //!
-//! `hits` holds every hit. The reports count from `visitor_days`, one row per pixel, event
-//! type, UTC day and visitor key with its number of counted hits, kept up to date in the same
-//! transaction as the hits themselves. It answers "hits and distinct visitors" exactly as
-//! an index over every counted hit did (databases made before it existed had such an index,
-//! `hits_counted`; opening one for writing builds `visitor_days` from `hits` and drops the
-//! index), but a returning visitor's hits update one row instead of adding one index entry
-//! each, so a commit touches fewer pages and the reports read less.
+//! `hits` holds every hit, appended in order (its pages fill one after the other). The reports
+//! count from `visitor_days`, one row per pixel, event type, UTC day and visitor key with its
+//! number of counted hits, plus the hits not rolled up into it yet: `rollup.last_hit` is the
+//! last hit it includes. The writer rolls the newer hits up about once a second, in one sorted
+//! `INSERT … SELECT … GROUP BY` ([`roll_up`]), rather than updating `visitor_days` with every
+//! hit: visitor keys are random, so per-hit updates dirtied a random page of `visitor_days` for
+//! nearly every new visitor in every commit (most of the WAL's bytes, and of each `fsync`);
+//! rolled up in bulk, each page is written once per roll-up. `visitor_days` is derived data: a
+//! roll-up lost in a crash is redone from `hits`, and a hit is durable once its row is.
+//!
+//! The counts are exactly those of an index over every counted hit (databases made before
+//! `visitor_days` had such an index, `hits_counted`; opening one for writing builds
+//! `visitor_days` from `hits` and drops the index).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,6 +51,10 @@ CREATE TABLE IF NOT EXISTS visitor_days (
     hits       INTEGER NOT NULL,
     PRIMARY KEY (pixel_id, event_type, day, visitor)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup (
+    id       INTEGER PRIMARY KEY CHECK (id = 0),
+    last_hit INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS hits_filtered
     ON hits (pixel_id, filtered, day) WHERE filtered IS NOT NULL;
 CREATE TABLE IF NOT EXISTS salts (
@@ -103,6 +113,12 @@ fn open_wal(path: &Path, pragmas: &str) -> Result<Connection, String> {
     conn.execute_batch(pragmas).map_err(err)?;
     conn.execute_batch(SCHEMA).map_err(err)?;
     migrate(&conn).map_err(err)?;
+    // A database without a roll-up mark has `visitor_days` complete (new, just upgraded, or
+    // kept up to date hit by hit by an earlier dtpixel): everything so far is rolled up.
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO rollup (id, last_hit) SELECT 0, COALESCE(MAX(id), 0) FROM hits;",
+    )
+    .map_err(err)?;
     Ok(conn)
 }
 
@@ -146,7 +162,8 @@ pub fn open_ro(path: &Path) -> Result<Connection, String> {
     let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
     if has(&conn, "table", "hits").map_err(err)?
-        && !has(&conn, "table", "visitor_days").map_err(err)?
+        && !(has(&conn, "table", "visitor_days").map_err(err)?
+            && has(&conn, "table", "rollup").map_err(err)?)
     {
         return Err(format!(
             "database {} was written by an older dtpixel: run `dtpixel serve --db {}` once to upgrade it",
@@ -182,9 +199,6 @@ const INSERT_HIT: &str =
     "INSERT INTO hits (received_ms, day, pixel_id, event_type, cache_bust, visitor, filtered, query)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
-const COUNT_VISIT: &str = "INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
-     VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT DO UPDATE SET hits = hits + 1";
-
 /// Inserts hits in one transaction (one commit: group commit). `rows` is called once and
 /// passes each row to its argument, so rows can borrow short-lived buffers.
 pub fn insert_batch(
@@ -194,7 +208,6 @@ pub fn insert_batch(
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut hit = tx.prepare_cached(INSERT_HIT)?;
-        let mut visit = tx.prepare_cached(COUNT_VISIT)?;
         rows(&mut |r: Row<'_>| {
             hit.execute(params![
                 r.received_ms,
@@ -206,14 +219,55 @@ pub fn insert_batch(
                 r.filtered,
                 r.query
             ])?;
-            if r.filtered.is_none() {
-                visit.execute(params![r.pixel_id, r.event_type, r.day, &r.visitor[..]])?;
-            }
             Ok(())
         })?;
     }
     tx.commit()
 }
+
+/// Hits rolled up into `visitor_days` by one [`roll_up`] at most, so that a roll-up after a
+/// long backlog (a restart after a crash, an upgrade) is several short transactions instead of
+/// one that holds the writer for long.
+pub const ROLL_UP_MAX: i64 = 200_000;
+
+/// Adds the counted hits after `rollup.last_hit` (at most [`ROLL_UP_MAX`]) to `visitor_days`,
+/// in one transaction, and moves the mark; returns how many hits it covered (0: up to date).
+pub fn roll_up(conn: &mut Connection) -> rusqlite::Result<i64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (last, newest): (i64, i64) = tx.query_row(
+        "SELECT last_hit, (SELECT COALESCE(MAX(id), 0) FROM hits) FROM rollup WHERE id = 0",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let upto = newest.min(last.saturating_add(ROLL_UP_MAX));
+    if upto <= last {
+        return Ok(0);
+    }
+    tx.prepare_cached(
+        "INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
+         SELECT pixel_id, event_type, day, visitor, COUNT(*) FROM hits
+         WHERE id > ?1 AND id <= ?2 AND filtered IS NULL
+         GROUP BY pixel_id, event_type, day, visitor
+         ON CONFLICT DO UPDATE SET hits = hits + excluded.hits",
+    )?
+    .execute([last, upto])?;
+    tx.prepare_cached("UPDATE rollup SET last_hit = ?1 WHERE id = 0")?
+        .execute([upto])?;
+    tx.commit()?;
+    Ok(upto - last)
+}
+
+/// The counted hits of a report: `visitor_days`, and the hits not rolled up into it yet, as
+/// `(pixel_id, event_type, day, visitor, hits)` rows, for days `?1` to `?2` and pixel `?3`
+/// (all when NULL). One statement, so it reads both from one snapshot.
+const COUNTED: &str = "WITH counted AS (
+         SELECT pixel_id, event_type, day, visitor, hits FROM visitor_days
+         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
+         UNION ALL
+         SELECT pixel_id, event_type, day, visitor, 1 FROM hits
+         WHERE id > (SELECT last_hit FROM rollup WHERE id = 0) AND filtered IS NULL
+           AND day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
+     )";
 
 /// The salt of `day`, created (32 random bytes) when missing; every other day's salt is deleted,
 /// so visitor keys cannot be linked across days.
@@ -302,11 +356,10 @@ pub fn counts(
     range: &DayRange,
     pixel: Option<&str>,
 ) -> rusqlite::Result<Counts> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT pixel_id, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM visitor_days
-         WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
-         GROUP BY pixel_id, event_type",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{COUNTED} SELECT pixel_id, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM counted
+         GROUP BY pixel_id, event_type"
+    ))?;
     let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
         Ok((
             (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
@@ -338,11 +391,10 @@ pub fn filtered(
 
 /// Counted hits and distinct visitors per `(day, event_type)` for one pixel.
 pub fn daily(conn: &Connection, range: &DayRange, pixel: &str) -> rusqlite::Result<Counts> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT day, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM visitor_days
-         WHERE pixel_id = ?3 AND day BETWEEN ?1 AND ?2
-         GROUP BY day, event_type",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{COUNTED} SELECT day, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM counted
+         GROUP BY day, event_type"
+    ))?;
     let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
         Ok((
             (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
@@ -355,6 +407,69 @@ pub fn daily(conn: &Connection, range: &DayRange, pixel: &str) -> rusqlite::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writes one counted hit per `(pixel, visitor)` and one filtered hit, in one commit.
+    fn write(conn: &mut Connection, hits: &[(&str, u8)]) {
+        insert_batch(conn, |insert| {
+            for &(pixel, visitor) in hits {
+                for filtered in [None, Some("bot")] {
+                    insert(Row {
+                        received_ms: 0,
+                        day: "2024-05-01",
+                        pixel_id: pixel,
+                        event_type: "page_load",
+                        cache_bust: false,
+                        visitor: &[visitor; 16],
+                        filtered,
+                        query: "",
+                    })?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn reports_count_the_same_before_during_and_after_roll_ups() {
+        let dir = std::env::temp_dir().join(format!("dtpixel-rollup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("rollup.db");
+        let _ = std::fs::remove_file(&path);
+        let mut conn = open_writer(&path).unwrap();
+        let all = DayRange::default();
+        let expect = |conn: &Connection, a: (u64, u64), b: (u64, u64)| {
+            let counts = counts(conn, &all, None).unwrap();
+            let key = |p: &str| (p.to_string(), "page_load".to_string());
+            assert_eq!(counts.get(&key("a")), Some(&a));
+            assert_eq!(counts.get(&key("b")), Some(&b));
+            let daily = daily(conn, &all, "a").unwrap();
+            assert_eq!(
+                daily.get(&("2024-05-01".into(), "page_load".into())),
+                Some(&a)
+            );
+        };
+        // Visitor 1 twice on pixel a, visitor 2 once on a and once on b.
+        write(&mut conn, &[("a", 1), ("a", 2)]);
+        write(&mut conn, &[("a", 1), ("b", 2)]);
+        // Nothing rolled up yet: all from `hits`.
+        expect(&conn, (3, 2), (1, 1));
+        assert_eq!(roll_up(&mut conn).unwrap(), 8);
+        assert_eq!(roll_up(&mut conn).unwrap(), 0);
+        expect(&conn, (3, 2), (1, 1));
+        // Visitor 1 again, after the roll-up: one visitor still, across both halves.
+        write(&mut conn, &[("a", 1)]);
+        expect(&conn, (4, 2), (1, 1));
+        assert_eq!(roll_up(&mut conn).unwrap(), 2);
+        expect(&conn, (4, 2), (1, 1));
+        drop(conn);
+        // A reopened database keeps its mark (nothing is rolled up twice).
+        let mut conn = open_writer(&path).unwrap();
+        assert_eq!(roll_up(&mut conn).unwrap(), 0);
+        expect(&conn, (4, 2), (1, 1));
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn salts_rotate_and_old_ones_are_deleted() {

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dtpixel::{EventType, PixelId};
 use rusqlite::Connection;
@@ -124,6 +124,8 @@ pub fn start(
                     durability,
                     checkpointer,
                     days: DayCache::default(),
+                    rolled_at: Instant::now(),
+                    unrolled: true,
                 };
                 run(&mut stages, &receiver, batch_max);
                 stages.close();
@@ -181,11 +183,23 @@ struct Stages {
     durability: Durability,
     checkpointer: Checkpointer,
     days: DayCache,
+    /// When hits were last rolled up into `visitor_days` ([`store::roll_up`]).
+    rolled_at: Instant,
+    /// Whether hits may be waiting to be rolled up.
+    unrolled: bool,
 }
 
+/// How often the hits written meanwhile are rolled up into `visitor_days` (the reports count
+/// the newer ones straight from `hits`, so this only bounds how many they read there).
+const ROLL_UP_EVERY: Duration = Duration::from_secs(1);
+
 impl Stages {
-    /// Answers everything committed, stops the helper threads and checkpoints the whole WAL.
-    fn close(self) {
+    /// Answers everything committed, rolls every hit up, stops the helper threads and
+    /// checkpoints the whole WAL.
+    fn close(mut self) {
+        while self.unrolled {
+            roll_up(&mut self);
+        }
         self.durability.stop();
         self.checkpointer.stop();
         let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
@@ -199,8 +213,13 @@ fn run(stages: &mut Stages, receiver: &mpsc::Receiver<Message>, batch_max: usize
     let mut batch: Batch = Vec::with_capacity(batch_max);
     while !stopping {
         // Wake up at least once a minute so the salt rotates (and old ones are deleted)
-        // even when no hits arrive.
-        match receiver.recv_timeout(Duration::from_secs(60)) {
+        // even when no hits arrive, and soon enough to roll up the last hits written.
+        let wait = if stages.unrolled {
+            ROLL_UP_EVERY
+        } else {
+            Duration::from_secs(60)
+        };
+        match receiver.recv_timeout(wait) {
             Ok(Message::Hit(hit, ack)) => batch.push((hit, ack)),
             Ok(Message::Shutdown) => stopping = true,
             Err(RecvTimeoutError::Timeout) => {}
@@ -238,6 +257,32 @@ fn run(stages: &mut Stages, receiver: &mpsc::Receiver<Message>, batch_max: usize
                     }
                 }
             }
+            stages.unrolled = true;
+        }
+        if stages.unrolled && stages.rolled_at.elapsed() >= ROLL_UP_EVERY {
+            roll_up(stages);
+        }
+    }
+}
+
+/// Rolls the hits written since the last roll-up into `visitor_days` (one bounded
+/// transaction); a failure is reported and retried at the next roll-up.
+fn roll_up(stages: &mut Stages) {
+    stages.rolled_at = Instant::now();
+    let result = {
+        let _gate = stages.checkpointer.gate();
+        store::roll_up(&mut stages.conn)
+    };
+    match result {
+        Ok(n) => {
+            stages.unrolled = n > 0;
+            if n > 0 {
+                stages.checkpointer.committed();
+            }
+        }
+        Err(e) => {
+            eprintln!("dtpixel: could not roll up the per-day visitor counts: {e}");
+            stages.unrolled = false;
         }
     }
 }

@@ -285,7 +285,8 @@ fn db_bytes(db: &Path) -> Result<f64, String> {
 /// The SQL that pre-fills `hits` up to `target` rows, in one transaction: 1,000 creators,
 /// 80 % page loads, a random 16-byte visitor key, one hit in 50 filtered as a bot, spread over
 /// the 30 days before the run, each with a cache-busted query like the collector stores; and
-/// the per-day visitor counts the collector keeps beside them (`visitor_days`).
+/// the per-day visitor counts the collector keeps beside them (`visitor_days`, rolled up to the
+/// last hit).
 pub fn prefill_sql(from: u64, target: u64) -> String {
     format!(
         "PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000;
@@ -306,6 +307,7 @@ INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
 SELECT pixel_id, event_type, day, visitor, 1 FROM hits
 WHERE id > (SELECT id FROM prefill_start) AND filtered IS NULL
 ON CONFLICT DO UPDATE SET hits = hits + 1;
+UPDATE rollup SET last_hit = (SELECT MAX(id) FROM hits);
 DROP TABLE prefill_start;
 COMMIT;",
         last = target.saturating_sub(1),
