@@ -19,6 +19,7 @@ mod report;
 mod report_api;
 mod report_html;
 mod report_text;
+mod roller;
 mod serve;
 mod store;
 mod visitor;

@@ -6,19 +6,23 @@
 //! `hits` holds every hit, appended in order (its pages fill one after the other). The reports
 //! count from `visitor_days`, one row per pixel, event type, UTC day and visitor key with its
 //! number of counted hits, plus the hits not rolled up into it yet: `rollup.last_hit` is the
-//! last hit it includes. The writer rolls the newer hits up about once a second, in one sorted
-//! `INSERT … SELECT … GROUP BY` ([`roll_up`]), rather than updating `visitor_days` with every
-//! hit: visitor keys are random, so per-hit updates dirtied a random page of `visitor_days` for
-//! nearly every new visitor in every commit (most of the WAL's bytes, and of each `fsync`);
-//! rolled up in bulk, each page is written once per roll-up. `visitor_days` is derived data: a
-//! roll-up lost in a crash is redone from `hits`, and a hit is durable once its row is.
+//! last hit it includes. Both live in a second file beside the database, `{db}-visitors`
+//! ([`visitors_path`]), attached to the report connections as `agg`. A thread of its own
+//! ([`crate::roller`]) rolls the newer hits up about once a second, in one sorted
+//! `INSERT … SELECT … GROUP BY` ([`roll_up`]), rather than the writer updating `visitor_days`
+//! with every hit: visitor keys are random, so per-hit updates dirtied a random page for nearly
+//! every new visitor in every commit (most of the WAL's bytes, and of each `fsync`); rolled up
+//! in bulk, each page is written once per roll-up, and in its own file the roll-up's write lock
+//! never holds the hits' commits.
 //!
-//! The counts are exactly those of an index over every counted hit (databases made before
-//! `visitor_days` had such an index, `hits_counted`; opening one for writing builds
-//! `visitor_days` from `hits` and drops the index).
+//! `visitor_days` is derived data: a roll-up lost in a crash is redone from `hits`, and a hit is
+//! durable once its row is. So databases from older versions (an index over every counted hit,
+//! `hits_counted`, or `visitor_days` kept in the database itself) are upgraded by dropping
+//! those and rebuilding the counts from `hits` ([`open_rw`], [`open_writer`]); the counts are
+//! exactly those of an index over every counted hit.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -43,6 +47,16 @@ CREATE TABLE IF NOT EXISTS hits (
     filtered    TEXT,
     query       TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS hits_filtered
+    ON hits (pixel_id, filtered, day) WHERE filtered IS NOT NULL;
+CREATE TABLE IF NOT EXISTS salts (
+    day  TEXT PRIMARY KEY,
+    salt BLOB NOT NULL
+);
+";
+
+/// The schema of the visitors file ([`visitors_path`]).
+const VISITORS_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS visitor_days (
     pixel_id   TEXT NOT NULL,
     event_type TEXT NOT NULL,
@@ -55,13 +69,15 @@ CREATE TABLE IF NOT EXISTS rollup (
     id       INTEGER PRIMARY KEY CHECK (id = 0),
     last_hit INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS hits_filtered
-    ON hits (pixel_id, filtered, day) WHERE filtered IS NOT NULL;
-CREATE TABLE IF NOT EXISTS salts (
-    day  TEXT PRIMARY KEY,
-    salt BLOB NOT NULL
-);
 ";
+
+/// The file beside the database `db` that holds the per-day visitor counts: `{db}-visitors`
+/// (derived from `hits`; deleting it only makes the collector count again from the start).
+pub fn visitors_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-visitors");
+    PathBuf::from(name)
+}
 
 /// Opens (creating when missing) the database for writing, in WAL mode, with the schema;
 /// every commit is synced by SQLite (`synchronous=FULL`).
@@ -112,37 +128,71 @@ fn open_wal(path: &Path, pragmas: &str) -> Result<Connection, String> {
     }
     conn.execute_batch(pragmas).map_err(err)?;
     conn.execute_batch(SCHEMA).map_err(err)?;
-    migrate(&conn).map_err(err)?;
-    // A database without a roll-up mark has `visitor_days` complete (new, just upgraded, or
-    // kept up to date hit by hit by an earlier dtpixel): everything so far is rolled up.
-    conn.execute_batch(
-        "INSERT OR IGNORE INTO rollup (id, last_hit) SELECT 0, COALESCE(MAX(id), 0) FROM hits;",
-    )
-    .map_err(err)?;
+    // The visitors file first (a new one counts from the first hit), then the older forms of
+    // the counts go: a crash in between only repeats the upgrade.
+    drop(open_visitors(path)?);
+    upgrade(&conn).map_err(err)?;
     Ok(conn)
 }
 
-/// Upgrades a database made before `visitor_days`: fills it from `hits` and drops the index it
-/// replaces, in one transaction (a crash leaves the old form, upgraded at the next start).
-fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    if !has(conn, "index", "hits_counted")? {
+/// Drops what older versions kept in the database itself for the counts (the `hits_counted`
+/// index, `visitor_days` and its `rollup` mark): the visitors file rebuilds them from `hits`.
+fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
+    if !legacy(conn)? {
         return Ok(());
     }
-    eprintln!("dtpixel: upgrading the database (per-day visitor counts from the recorded hits)");
+    eprintln!(
+        "dtpixel: upgrading the database (per-day visitor counts rebuilt from the recorded hits)"
+    );
     conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
-             SELECT pixel_id, event_type, day, visitor, COUNT(*) FROM hits
-             WHERE filtered IS NULL GROUP BY pixel_id, event_type, day, visitor
-             ON CONFLICT DO UPDATE SET hits = excluded.hits;
-         DROP INDEX hits_counted;
-         COMMIT;",
+        "DROP INDEX IF EXISTS hits_counted;
+         DROP TABLE IF EXISTS visitor_days;
+         DROP TABLE IF EXISTS rollup;",
     )
-    .inspect_err(|_| {
-        let _ = conn.execute_batch("ROLLBACK;");
-    })
 }
 
+/// Whether the database still has an older version's form of the counts.
+fn legacy(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(has(conn, "index", "hits_counted")?
+        || has(conn, "table", "visitor_days")?
+        || has(conn, "table", "rollup")?)
+}
+
+/// Opens (creating when missing) the visitors file of the database `db`, in WAL mode, with
+/// `db` attached as `hits_db`: the roll-up's connection ([`roll_up`]). Its commits are not
+/// synced (`synchronous=NORMAL`): what a crash loses is rolled up again.
+pub fn open_visitors(db: &Path) -> Result<Connection, String> {
+    let path = visitors_path(db);
+    let conn = Connection::open(&path)
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+        .map_err(err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!(
+            "database {}: cannot switch to WAL (journal mode is {mode})",
+            path.display()
+        ));
+    }
+    conn.execute_batch("PRAGMA synchronous=NORMAL;")
+        .map_err(err)?;
+    conn.execute_batch(VISITORS_SCHEMA).map_err(err)?;
+    // No mark: nothing is rolled up (and whatever is there did not come from a roll-up).
+    let fresh = conn
+        .execute(
+            "INSERT OR IGNORE INTO rollup (id, last_hit) VALUES (0, 0)",
+            [],
+        )
+        .map_err(err)?;
+    if fresh == 1 {
+        conn.execute("DELETE FROM visitor_days", []).map_err(err)?;
+    }
+    conn.execute("ATTACH DATABASE ?1 AS hits_db", [db.to_string_lossy()])
+        .map_err(err)?;
+    Ok(conn)
+}
 /// Whether the schema has an object of `kind` (`table`, `index`) named `name`.
 fn has(conn: &Connection, kind: &str, name: &str) -> rusqlite::Result<bool> {
     conn.query_row(
@@ -161,9 +211,9 @@ pub fn open_ro(path: &Path) -> Result<Connection, String> {
     .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
     let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
     conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    let visitors = visitors_path(path);
     if has(&conn, "table", "hits").map_err(err)?
-        && !(has(&conn, "table", "visitor_days").map_err(err)?
-            && has(&conn, "table", "rollup").map_err(err)?)
+        && (legacy(&conn).map_err(err)? || !visitors.exists())
     {
         return Err(format!(
             "database {} was written by an older dtpixel: run `dtpixel serve --db {}` once to upgrade it",
@@ -171,6 +221,9 @@ pub fn open_ro(path: &Path) -> Result<Connection, String> {
             path.display()
         ));
     }
+    // Attached with the connection's own flags: read-only.
+    conn.execute("ATTACH DATABASE ?1 AS agg", [visitors.to_string_lossy()])
+        .map_err(err)?;
     Ok(conn)
 }
 
@@ -232,10 +285,13 @@ pub const ROLL_UP_MAX: i64 = 200_000;
 
 /// Adds the counted hits after `rollup.last_hit` (at most [`ROLL_UP_MAX`]) to `visitor_days`,
 /// in one transaction, and moves the mark; returns how many hits it covered (0: up to date).
+/// `conn` is [`open_visitors`]'s: the transaction writes the visitors file and only reads the
+/// database (a deferred transaction: no lock on the database, whose writer goes on committing).
 pub fn roll_up(conn: &mut Connection) -> rusqlite::Result<i64> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
     let (last, newest): (i64, i64) = tx.query_row(
-        "SELECT last_hit, (SELECT COALESCE(MAX(id), 0) FROM hits) FROM rollup WHERE id = 0",
+        "SELECT last_hit, (SELECT COALESCE(MAX(id), 0) FROM hits_db.hits) FROM main.rollup
+         WHERE id = 0",
         [],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
@@ -244,14 +300,14 @@ pub fn roll_up(conn: &mut Connection) -> rusqlite::Result<i64> {
         return Ok(0);
     }
     tx.prepare_cached(
-        "INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
-         SELECT pixel_id, event_type, day, visitor, COUNT(*) FROM hits
+        "INSERT INTO main.visitor_days (pixel_id, event_type, day, visitor, hits)
+         SELECT pixel_id, event_type, day, visitor, COUNT(*) FROM hits_db.hits
          WHERE id > ?1 AND id <= ?2 AND filtered IS NULL
          GROUP BY pixel_id, event_type, day, visitor
          ON CONFLICT DO UPDATE SET hits = hits + excluded.hits",
     )?
     .execute([last, upto])?;
-    tx.prepare_cached("UPDATE rollup SET last_hit = ?1 WHERE id = 0")?
+    tx.prepare_cached("UPDATE main.rollup SET last_hit = ?1 WHERE id = 0")?
         .execute([upto])?;
     tx.commit()?;
     Ok(upto - last)
@@ -259,13 +315,15 @@ pub fn roll_up(conn: &mut Connection) -> rusqlite::Result<i64> {
 
 /// The counted hits of a report: `visitor_days`, and the hits not rolled up into it yet, as
 /// `(pixel_id, event_type, day, visitor, hits)` rows, for days `?1` to `?2` and pixel `?3`
-/// (all when NULL). One statement, so it reads both from one snapshot.
+/// (all when NULL), on an [`open_ro`] connection. The tail is whatever follows the mark read
+/// with `visitor_days`, in the visitors file's snapshot: whichever of the two files the
+/// statement reads first, no hit is counted twice or missed.
 const COUNTED: &str = "WITH counted AS (
-         SELECT pixel_id, event_type, day, visitor, hits FROM visitor_days
+         SELECT pixel_id, event_type, day, visitor, hits FROM agg.visitor_days
          WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
          UNION ALL
-         SELECT pixel_id, event_type, day, visitor, 1 FROM hits
-         WHERE id > (SELECT last_hit FROM rollup WHERE id = 0) AND filtered IS NULL
+         SELECT pixel_id, event_type, day, visitor, 1 FROM main.hits
+         WHERE id > (SELECT last_hit FROM agg.rollup WHERE id = 0) AND filtered IS NULL
            AND day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR pixel_id = ?3)
      )";
 
@@ -437,6 +495,8 @@ mod tests {
         let path = dir.join("rollup.db");
         let _ = std::fs::remove_file(&path);
         let mut conn = open_writer(&path).unwrap();
+        let mut visitors = open_visitors(&path).unwrap();
+        let reader = open_ro(&path).unwrap();
         let all = DayRange::default();
         let expect = |conn: &Connection, a: (u64, u64), b: (u64, u64)| {
             let counts = counts(conn, &all, None).unwrap();
@@ -453,21 +513,29 @@ mod tests {
         write(&mut conn, &[("a", 1), ("a", 2)]);
         write(&mut conn, &[("a", 1), ("b", 2)]);
         // Nothing rolled up yet: all from `hits`.
-        expect(&conn, (3, 2), (1, 1));
-        assert_eq!(roll_up(&mut conn).unwrap(), 8);
-        assert_eq!(roll_up(&mut conn).unwrap(), 0);
-        expect(&conn, (3, 2), (1, 1));
+        expect(&reader, (3, 2), (1, 1));
+        assert_eq!(roll_up(&mut visitors).unwrap(), 8);
+        assert_eq!(roll_up(&mut visitors).unwrap(), 0);
+        expect(&reader, (3, 2), (1, 1));
         // Visitor 1 again, after the roll-up: one visitor still, across both halves.
         write(&mut conn, &[("a", 1)]);
-        expect(&conn, (4, 2), (1, 1));
-        assert_eq!(roll_up(&mut conn).unwrap(), 2);
-        expect(&conn, (4, 2), (1, 1));
-        drop(conn);
+        expect(&reader, (4, 2), (1, 1));
+        assert_eq!(roll_up(&mut visitors).unwrap(), 2);
+        expect(&reader, (4, 2), (1, 1));
+        drop((conn, visitors, reader));
         // A reopened database keeps its mark (nothing is rolled up twice).
-        let mut conn = open_writer(&path).unwrap();
-        assert_eq!(roll_up(&mut conn).unwrap(), 0);
-        expect(&conn, (4, 2), (1, 1));
-        drop(conn);
+        let _conn = open_writer(&path).unwrap();
+        let mut visitors = open_visitors(&path).unwrap();
+        assert_eq!(roll_up(&mut visitors).unwrap(), 0);
+        expect(&open_ro(&path).unwrap(), (4, 2), (1, 1));
+        // Without its visitors file, the database counts again from its hits.
+        drop(visitors);
+        std::fs::remove_file(visitors_path(&path)).unwrap();
+        let mut visitors = open_visitors(&path).unwrap();
+        expect(&open_ro(&path).unwrap(), (4, 2), (1, 1));
+        assert_eq!(roll_up(&mut visitors).unwrap(), 10);
+        expect(&open_ro(&path).unwrap(), (4, 2), (1, 1));
+        drop(visitors);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

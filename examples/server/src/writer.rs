@@ -13,13 +13,14 @@ use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dtpixel::{EventType, PixelId};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::checkpoint::Checkpointer;
+use crate::roller::Roller;
 use crate::visitor::{Salt, SharedSalt};
 use crate::wal_sync::{Deliver, Durability};
 use crate::{dates, random, store};
@@ -111,6 +112,7 @@ pub fn start(
     let salt = SharedSalt::new(salt);
     let durability = Durability::start(db, deliver)?;
     let checkpointer = Checkpointer::start(db)?;
+    let roller = Roller::start(db)?;
     let (queue, receiver) = mpsc::sync_channel(limits.queue_capacity.max(1));
     let batch_max = limits.batch_max.max(1);
     let thread = {
@@ -123,9 +125,8 @@ pub fn start(
                     salt,
                     durability,
                     checkpointer,
+                    roller,
                     days: DayCache::default(),
-                    rolled_at: Instant::now(),
-                    unrolled: true,
                 };
                 run(&mut stages, &receiver, batch_max);
                 stages.close();
@@ -182,25 +183,16 @@ struct Stages {
     salt: SharedSalt,
     durability: Durability,
     checkpointer: Checkpointer,
+    roller: Roller,
     days: DayCache,
-    /// When hits were last rolled up into `visitor_days` ([`store::roll_up`]).
-    rolled_at: Instant,
-    /// Whether hits may be waiting to be rolled up.
-    unrolled: bool,
 }
 
-/// How often the hits written meanwhile are rolled up into `visitor_days` (the reports count
-/// the newer ones straight from `hits`, so this only bounds how many they read there).
-const ROLL_UP_EVERY: Duration = Duration::from_secs(1);
-
 impl Stages {
-    /// Answers everything committed, rolls every hit up, stops the helper threads and
-    /// checkpoints the whole WAL.
-    fn close(mut self) {
-        while self.unrolled {
-            roll_up(&mut self);
-        }
+    /// Answers everything committed, stops the helper threads (the roller once every hit is
+    /// rolled up) and checkpoints the whole WAL.
+    fn close(self) {
         self.durability.stop();
+        self.roller.stop();
         self.checkpointer.stop();
         let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
     }
@@ -213,13 +205,8 @@ fn run(stages: &mut Stages, receiver: &mpsc::Receiver<Message>, batch_max: usize
     let mut batch: Batch = Vec::with_capacity(batch_max);
     while !stopping {
         // Wake up at least once a minute so the salt rotates (and old ones are deleted)
-        // even when no hits arrive, and soon enough to roll up the last hits written.
-        let wait = if stages.unrolled {
-            ROLL_UP_EVERY
-        } else {
-            Duration::from_secs(60)
-        };
-        match receiver.recv_timeout(wait) {
+        // even when no hits arrive.
+        match receiver.recv_timeout(Duration::from_secs(60)) {
             Ok(Message::Hit(hit, ack)) => batch.push((hit, ack)),
             Ok(Message::Shutdown) => stopping = true,
             Err(RecvTimeoutError::Timeout) => {}
@@ -257,32 +244,6 @@ fn run(stages: &mut Stages, receiver: &mpsc::Receiver<Message>, batch_max: usize
                     }
                 }
             }
-            stages.unrolled = true;
-        }
-        if stages.unrolled && stages.rolled_at.elapsed() >= ROLL_UP_EVERY {
-            roll_up(stages);
-        }
-    }
-}
-
-/// Rolls the hits written since the last roll-up into `visitor_days` (one bounded
-/// transaction); a failure is reported and retried at the next roll-up.
-fn roll_up(stages: &mut Stages) {
-    stages.rolled_at = Instant::now();
-    let result = {
-        let _gate = stages.checkpointer.gate();
-        store::roll_up(&mut stages.conn)
-    };
-    match result {
-        Ok(n) => {
-            stages.unrolled = n > 0;
-            if n > 0 {
-                stages.checkpointer.committed();
-            }
-        }
-        Err(e) => {
-            eprintln!("dtpixel: could not roll up the per-day visitor counts: {e}");
-            stages.unrolled = false;
         }
     }
 }

@@ -271,25 +271,37 @@ fn rows(db: &Path) -> Result<f64, String> {
         .map_err(|e| format!("counting hits: {e}"))
 }
 
-/// Bytes of the database once its WAL is checkpointed into the main file.
+/// Bytes of the database and of its visitors file (`{db}-visitors`, the per-day visitor
+/// counts), once their WALs are checkpointed into them.
 fn db_bytes(db: &Path) -> Result<f64, String> {
-    sqlite(db, "PRAGMA wal_checkpoint(TRUNCATE);")?;
     let mut total = 0u64;
-    for suffix in ["", "-wal", "-shm"] {
-        let path = PathBuf::from(format!("{}{suffix}", db.display()));
-        total += std::fs::metadata(&path).map_or(0, |m| m.len());
+    for file in [db.to_path_buf(), visitors(db)] {
+        if file.exists() {
+            sqlite(&file, "PRAGMA wal_checkpoint(TRUNCATE);")?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let path = PathBuf::from(format!("{}{suffix}", file.display()));
+            total += std::fs::metadata(&path).map_or(0, |m| m.len());
+        }
     }
     Ok(total as f64)
+}
+
+/// The collector's visitors file beside `db` (examples/server/src/store.rs, `visitors_path`).
+fn visitors(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}-visitors", db.display()))
 }
 
 /// The SQL that pre-fills `hits` up to `target` rows, in one transaction: 1,000 creators,
 /// 80 % page loads, a random 16-byte visitor key, one hit in 50 filtered as a bot, spread over
 /// the 30 days before the run, each with a cache-busted query like the collector stores; and
-/// the per-day visitor counts the collector keeps beside them (`visitor_days`, rolled up to the
-/// last hit).
-pub fn prefill_sql(from: u64, target: u64) -> String {
+/// the per-day visitor counts the collector keeps beside them (`visitor_days` in the visitors
+/// file `visitors`, rolled up to the last hit).
+pub fn prefill_sql(from: u64, target: u64, visitors: &Path) -> String {
     format!(
         "PRAGMA synchronous=OFF; PRAGMA cache_size=-1000000;
+ATTACH DATABASE '{visitors}' AS agg;
+PRAGMA agg.synchronous=OFF;
 BEGIN;
 CREATE TEMP TABLE prefill_start AS SELECT COALESCE(MAX(id), 0) AS id FROM hits;
 WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {last})
@@ -303,19 +315,20 @@ SELECT ms, date(ms / 1000, 'unixepoch'),
 FROM (SELECT i, i % 1000 AS p,
              CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 2592000000 + i * (2592000000 / {target}) AS ms
       FROM n);
-INSERT INTO visitor_days (pixel_id, event_type, day, visitor, hits)
-SELECT pixel_id, event_type, day, visitor, 1 FROM hits
+INSERT INTO agg.visitor_days (pixel_id, event_type, day, visitor, hits)
+SELECT pixel_id, event_type, day, visitor, 1 FROM main.hits
 WHERE id > (SELECT id FROM prefill_start) AND filtered IS NULL
 ON CONFLICT DO UPDATE SET hits = hits + 1;
-UPDATE rollup SET last_hit = (SELECT MAX(id) FROM hits);
+UPDATE agg.rollup SET last_hit = (SELECT MAX(id) FROM main.hits);
 DROP TABLE prefill_start;
 COMMIT;",
         last = target.saturating_sub(1),
+        visitors = visitors.display().to_string().replace('\'', "''"),
     )
 }
 
-/// `fsync`s the database file (and its directory), so no write-back of the pre-fill is
-/// pending when a run starts.
+/// `fsync`s the database file and its visitors file (and their directory), so no write-back
+/// of the pre-fill is pending when a run starts.
 fn flush_to_disk(db: &Path) -> Result<(), String> {
     let sync = |path: &Path| {
         std::fs::File::open(path)
@@ -323,6 +336,7 @@ fn flush_to_disk(db: &Path) -> Result<(), String> {
             .map_err(|e| format!("syncing {}: {e}", path.display()))
     };
     sync(db)?;
+    sync(&visitors(db))?;
     sync(db.parent().unwrap_or(Path::new(".")))
 }
 
@@ -466,7 +480,7 @@ pub fn run(mode: Mode) -> Result<Section, String> {
                 db.display(),
                 count(target as f64)
             );
-            sqlite(&db, &prefill_sql(have, target))?;
+            sqlite(&db, &prefill_sql(have, target, &visitors(&db)))?;
             // The bulk fill leaves gigabytes of dirty pages that the kernel would otherwise
             // write back during the next runs, slowing every fsync there: flush them first.
             let filled = start.elapsed();
