@@ -69,45 +69,38 @@ impl fmt::Write for BufWriter<'_> {
 }
 
 /// `dst.copy_from_slice(src)` (same lengths). Most pieces of a URL are under 32 bytes: those
-/// are copied as two overlapping fixed-size blocks (a couple of moves each) instead of a call
-/// to memcpy, which costs more than the copy itself.
+/// are copied as two fixed-size blocks, the first from the start and the second ending at the
+/// end (they overlap when the text is shorter than both), instead of a call to memcpy, which
+/// costs more than the copy itself.
 #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     #[cfg(not(target_arch = "wasm32"))]
     {
-        fn overlapping<const N: usize>(dst: &mut [u8], src: &[u8]) -> bool {
-            let n = src.len();
-            match (
-                dst.first_chunk_mut::<N>(),
-                src.first_chunk::<N>(),
-                n.checked_sub(N),
-            ) {
-                (Some(head), Some(from), Some(tail)) => {
-                    *head = *from;
-                    if let (Some(d), Some(s)) = (dst.get_mut(tail..), src.get(tail..)) {
-                        if let (Some(d), Some(s)) = (d.first_chunk_mut::<N>(), s.first_chunk::<N>())
-                        {
-                            *d = *s;
-                        }
+        /// The first and last `N` bytes; false when `src` is shorter than `N`.
+        fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) -> bool {
+            let (Some(head), Some(tail)) = (src.first_chunk::<N>(), src.last_chunk::<N>()) else {
+                return false;
+            };
+            if let Some(d) = dst.first_chunk_mut::<N>() {
+                *d = *head;
+            }
+            if let Some(d) = dst.last_chunk_mut::<N>() {
+                *d = *tail;
+            }
+            true
+        }
+        if dst.len() == src.len() {
+            let done = match src.len() {
+                16..=32 => ends::<16>(dst, src),
+                8..=15 => ends::<8>(dst, src),
+                4..=7 => ends::<4>(dst, src),
+                0..=3 => {
+                    for (d, b) in dst.iter_mut().zip(src) {
+                        *d = *b;
                     }
                     true
                 }
                 _ => false,
-            }
-        }
-        if dst.len() == src.len() && src.len() <= 32 {
-            let n = src.len();
-            let done = if n >= 16 {
-                overlapping::<16>(dst, src)
-            } else if n >= 8 {
-                overlapping::<8>(dst, src)
-            } else if n >= 4 {
-                overlapping::<4>(dst, src)
-            } else {
-                for (d, b) in dst.iter_mut().zip(src) {
-                    *d = *b;
-                }
-                true
             };
             if done {
                 return;
@@ -158,5 +151,31 @@ pub trait WriteTo {
 impl WriteTo for str {
     fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
         w.write_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::fmt::Write;
+
+    #[test]
+    fn pieces_of_every_length_are_written_whole_and_in_order() {
+        let text = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+        for len in 0..=text.len() {
+            let mut buf = [b'#'; 128];
+            let mut w = BufWriter::new(&mut buf);
+            w.write_str("<").unwrap();
+            w.write_str(&text[..len]).unwrap();
+            w.write_str(">").unwrap();
+            let expected = [1, len, 1].iter().sum::<usize>();
+            assert_eq!(w.len(), expected);
+            assert_eq!(w.into_str(), ["<", &text[..len], ">"].concat(), "length {len}");
+            assert!(buf[expected..].iter().all(|&b| b == b'#'), "wrote past {len}");
+        }
+        let mut small = [0u8; 4];
+        let mut w = BufWriter::new(&mut small);
+        assert!(w.write_str("12345").is_err());
+        assert!(w.is_empty());
     }
 }
