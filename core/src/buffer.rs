@@ -170,8 +170,15 @@ mod tests {
             w.write_str(">").unwrap();
             let expected = [1, len, 1].iter().sum::<usize>();
             assert_eq!(w.len(), expected);
-            assert_eq!(w.into_str(), ["<", &text[..len], ">"].concat(), "length {len}");
-            assert!(buf[expected..].iter().all(|&b| b == b'#'), "wrote past {len}");
+            assert_eq!(
+                w.into_str(),
+                ["<", &text[..len], ">"].concat(),
+                "length {len}"
+            );
+            assert!(
+                buf[expected..].iter().all(|&b| b == b'#'),
+                "wrote past {len}"
+            );
         }
         let mut small = [0u8; 4];
         let mut w = BufWriter::new(&mut small);
