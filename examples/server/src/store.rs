@@ -414,9 +414,19 @@ pub fn counts(
     range: &DayRange,
     pixel: Option<&str>,
 ) -> rusqlite::Result<Counts> {
+    counted_by(conn, "pixel_id, event_type", range, pixel)
+}
+
+/// Counted hits and distinct visitors in `range` (of `pixel`, or all), per `key`: two columns
+/// of [`COUNTED`].
+fn counted_by(
+    conn: &Connection,
+    key: &'static str,
+    range: &DayRange,
+    pixel: Option<&str>,
+) -> rusqlite::Result<Counts> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{COUNTED} SELECT pixel_id, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM counted
-         GROUP BY pixel_id, event_type"
+        "{COUNTED} SELECT {key}, SUM(hits), COUNT(DISTINCT visitor) FROM counted GROUP BY {key}"
     ))?;
     let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
         Ok((
@@ -449,17 +459,7 @@ pub fn filtered(
 
 /// Counted hits and distinct visitors per `(day, event_type)` for one pixel.
 pub fn daily(conn: &Connection, range: &DayRange, pixel: &str) -> rusqlite::Result<Counts> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{COUNTED} SELECT day, event_type, SUM(hits), COUNT(DISTINCT visitor) FROM counted
-         GROUP BY day, event_type"
-    ))?;
-    let rows = stmt.query_map(params![range.from, range.to, pixel], |row| {
-        Ok((
-            (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
-            (row.get::<_, i64>(2)? as u64, row.get::<_, i64>(3)? as u64),
-        ))
-    })?;
-    rows.collect()
+    counted_by(conn, "day, event_type", range, Some(pixel))
 }
 
 #[cfg(test)]
