@@ -26,9 +26,12 @@ const WASM = "__DTPIXEL_WASM__";
 const imports = { "./dtpixel_bg.js": { __wbindgen_init_externref_table() {} } };
 let later;
 try {
-  // A plain loop: several times faster on a page's first run than Uint8Array.from with a mapper.
-  const bytes = new Uint8Array(WASM.length);
-  for (let i = 0; i < WASM.length; i++) bytes[i] = WASM.charCodeAt(i);
+  // A plain loop over locals: several times faster on a page's first run than Uint8Array.from
+  // with a mapper, and than reading the module-level constant on every iteration.
+  const s = WASM;
+  const n = s.length;
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = s.charCodeAt(i);
   try {
     w = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports;
   } catch (e) {

@@ -155,7 +155,7 @@ fn auto_js_starts_from_its_data_attributes() {
         "/auto",
         &format!(
             r#"<!doctype html><title>auto</title>
-<script type="module" src="/pkg/auto.js" data-base="{base}" data-mode="bust"
+<script async src="/pkg/auto.js" data-base="{base}" data-mode="bust"
         data-param="creator" data-persist="none" data-respect-privacy="false"></script>
 <button id="add" data-dt-event="add_to_cart">Add</button>"#
         ),
@@ -179,6 +179,37 @@ fn auto_js_starts_from_its_data_attributes() {
             "return sessionStorage.length + localStorage.length"
         ),
         json!(0)
+    );
+}
+
+#[test]
+fn auto_js_fires_on_a_page_in_another_encoding_from_a_server_that_names_no_charset() {
+    // A classic script is decoded in the page's encoding unless its response names one; auto.js
+    // starts with a byte order mark, so that its embedded wasm is still read as UTF-8.
+    let env = Env::new();
+    let base = env.base();
+    let pkg = dtpixel_tests::recording_server::require_pkg().unwrap();
+    let auto = std::fs::read(pkg.join("auto.js")).unwrap();
+    env.shop
+        .file("/cdn/auto.js", "application/javascript", &auto);
+    env.shop.file(
+        "/latin",
+        "text/html; charset=windows-1252",
+        format!(
+            r#"<!doctype html><title>caf\xe9</title>
+<script async src="/cdn/auto.js" data-base="{base}" data-mode="cached"></script>"#
+        )
+        .as_bytes(),
+    );
+    let browser = env.browser();
+    browser
+        .goto(&env.shop.url(&format!("/latin?dt_pixel_id={SEED}")))
+        .unwrap();
+    let hits = env.wait_pixels(1);
+    assert_eq!(hits[0].target, seed_target(SEED, "page_load"));
+    assert_eq!(
+        js(&browser, "return document.characterSet"),
+        json!("windows-1252")
     );
 }
 

@@ -45,7 +45,7 @@ fn demo_pages_and_package() {
         .get(&format!("/demo/?dt_pixel_id={}", CREATORS[0]), &[])
         .text();
     assert!(product.contains(&format!(
-        "<script type=\"module\" async src=\"/demo/pkg/auto.js\" data-base=\"http://{}\" data-mode=\"cached\"></script>",
+        "<script async src=\"/demo/pkg/auto.js\" data-base=\"http://{}\" data-mode=\"cached\"></script>",
         c.addr
     )), "{product}");
     assert!(!product.contains("not built yet"));

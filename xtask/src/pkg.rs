@@ -27,7 +27,18 @@ const JS: &[&str] = &["dtpixel.js", "core.js", "node.js", "auto.js"];
 
 /// What a page loads first on each path: the one tag (`auto.js`) and `import "dtpixel"`; each
 /// then loads what it imports (nothing, when esbuild bundled it).
-const ENTRIES: &[&str] = &["auto.js", "dtpixel.js"];
+const ENTRIES: &[&str] = &[AUTO, "dtpixel.js"];
+
+/// The one tag's file. esbuild bundles it as a classic script (an IIFE), which runs sooner after
+/// it arrives than a module script does (BENCHMARKS.md) and still runs as a module; it starts
+/// with a UTF-8 byte order mark, because a classic script is decoded in the page's encoding
+/// unless its response names one, and the embedded wasm's characters from U+0080 must be read
+/// as UTF-8.
+const AUTO: &str = "auto.js";
+
+/// The byte order mark that makes every browser decode a script as UTF-8, whatever the page's
+/// encoding or the response's `content-type`.
+const UTF8_BOM: &str = "\u{feff}";
 
 /// The string literal in `client-wasm/js/core.js` that the wasm module replaces.
 const WASM_PLACEHOLDER: &str = "\"__DTPIXEL_WASM__\"";
@@ -272,10 +283,12 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
         Ok(esbuild) => {
             // Each is one self-contained file: a page that loads one makes one request.
             for file in ENTRIES {
+                let format = if *file == AUTO { "iife" } else { "esm" };
                 run::status(
                     Command::new(&esbuild)
                         .arg(js.join(file))
-                        .args(["--bundle", "--format=esm", "--minify", "--target=es2022"])
+                        .args(["--bundle", "--minify", "--target=es2022"])
+                        .arg(format!("--format={format}"))
                         .arg(format!("--outfile={}", pkg.join(file).display())),
                 )?;
             }
@@ -290,6 +303,9 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
         &read(&root.join("client-wasm").join("README.md"))?,
     )?;
     embed_wasm(pkg, &read(module)?)?;
+    let auto = pkg.join(AUTO);
+    let marked = [UTF8_BOM.as_bytes(), &read(&auto)?].concat();
+    write(&auto, &marked)?;
     // Every file the manifest lists must exist.
     for listed in manifest
         .split("\"files\"")
