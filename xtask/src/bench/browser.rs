@@ -126,8 +126,13 @@ const ESM: usize = 1;
 const AUTO: usize = 2;
 /// The peers' pages.
 const PEER_PAGES: [usize; 2] = [3, 4];
-/// The floor for any hosted tag: an external module script doing only the inline snippet's work.
+/// The floors for hosted tags: the inline snippet's work as an external file, loaded as `auto.js`
+/// is (a classic async script) and as the ESM page loads `dtpixel.js` (imported by a module
+/// script, with `modulepreload`).
 const FLOOR: usize = 5;
+const FLOOR_MODULE: usize = 6;
+/// `auto.js` loaded as a module script, as its tag read before it was a classic script.
+const AUTO_MODULE: usize = 7;
 
 /// The seed's snippet (read dt_pixel_id from the landing URL, inject the hidden <img>): inline
 /// in the floor page, and served as `/floor.js` for the external-script floor.
@@ -164,7 +169,7 @@ const VARIANTS: &[Variant] = &[
         name: "dtpixel `auto.js` (one tag)",
         path: "/auto.html",
         request: "/pixel/",
-        head: "<script type=module async src=/pkg/auto.js data-base='ORIGIN' data-mode=cached></script>",
+        head: "<script async src=/pkg/auto.js data-base='ORIGIN' data-mode=cached></script>",
     },
     Variant {
         name: "Plausible @plausible-analytics/tracker 0.4.6 (ESM, `init()`)",
@@ -182,11 +187,24 @@ const VARIANTS: &[Variant] = &[
                init({ domain: 'shop.example', endpoint: 'ORIGIN/api/event', captureOnLocalhost: true });</script>",
     },
     Variant {
-        name: "the inline snippet's code as an external module script (the floor for any hosted tag)",
+        name: "the inline snippet's code as an external classic script, loaded as `auto.js` is (the floor for the one tag)",
         path: "/floor.html",
         request: "/pixel/",
-        // `/floor.js` is SNIPPET, served as a file.
-        head: "<script type=module async src=/floor.js></script>",
+        // `/floor.js` is the snippet, served as a file.
+        head: "<script async src=/floor.js></script>",
+    },
+    Variant {
+        name: "the inline snippet's code imported by a module script, as the ESM page imports `dtpixel.js` (the floor for the import)",
+        path: "/floor-module.html",
+        request: "/pixel/",
+        head: "<link rel=modulepreload href=/floor.js>\
+               <script type=module async>import '/floor.js';</script>",
+    },
+    Variant {
+        name: "dtpixel `auto.js` as a module script (`type=module`, which it also supports)",
+        path: "/auto-module.html",
+        request: "/pixel/",
+        head: "<script type=module async src=/pkg/auto.js data-base='ORIGIN' data-mode=cached></script>",
     },
 ];
 
@@ -288,6 +306,41 @@ fn names_of(waterfall: &[(String, f64, f64)]) -> Vec<String> {
         .collect()
 }
 
+/// `0..len` in an order that depends on `seed` (Fisher-Yates with a xorshift generator).
+fn shuffled(len: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    for i in (1..len).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
+/// Each entry's median start and end over the loads of one page, in the order of the first load.
+fn median_waterfall(loads: &[Waterfall]) -> Waterfall {
+    let Some(first) = loads.first() else {
+        return Vec::new();
+    };
+    first
+        .iter()
+        .map(|(what, _, _)| {
+            let (mut starts, mut ends): (Vec<f64>, Vec<f64>) = loads
+                .iter()
+                .filter_map(|w| w.iter().find(|(n, _, _)| n == what))
+                .map(|(_, s, e)| (*s, *e))
+                .unzip();
+            let m = |v: &mut Vec<f64>| {
+                v.retain(|x| !x.is_nan());
+                median(v)
+            };
+            (what.clone(), m(&mut starts), m(&mut ends))
+        })
+        .collect()
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     let n = values.len();
@@ -347,16 +400,20 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     for (i, v) in VARIANTS.iter().enumerate() {
         loaded[i] = names_of(&measure(&browser, &server, v, 0)?.1);
     }
-    // The last load's waterfall of each page: where the time goes.
-    let mut waterfalls = vec![Vec::new(); VARIANTS.len()];
+    // Every load's waterfall of each page: where the time goes.
+    let mut waterfalls: Vec<Vec<Waterfall>> = vec![Vec::new(); VARIANTS.len()];
+    // Each round loads the pages in a new order, so that no page always follows the same one
+    // (a page that sends a request as it is left, as Plausible's does, slows the next page).
     for n in 1..=loads(mode) {
-        for (i, v) in VARIANTS.iter().enumerate() {
+        for i in shuffled(VARIANTS.len(), n as u64) {
+            let v = &VARIANTS[i];
             let (start, waterfall) = measure(&browser, &server, v, n)?;
             times[i].push(start);
-            waterfalls[i] = waterfall;
+            waterfalls[i].push(waterfall);
         }
     }
     drop(browser);
+    let waterfalls: Vec<Waterfall> = waterfalls.iter().map(|w| median_waterfall(w)).collect();
 
     // What each of our pages loaded from the package, as the browser saw it.
     let loaded_files = |i: usize| -> Vec<PathBuf> {
@@ -529,7 +586,10 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     }
     section.tables.push(t);
     let mut t = Table::new(
-        "Where the time goes: the last load of each page (Resource Timing, ms after navigation start)",
+        &format!(
+            "Where the time goes: each page's resources, median start and end over its {} loads (Resource Timing, ms after navigation start)",
+            loads(mode)
+        ),
         &["page", "what", "start", "end"],
     );
     let show = |x: f64| {
@@ -559,31 +619,52 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     };
     let (_, inline_doc) = find(0, "document response end");
     let (inline_pixel, _) = find(0, "/pixel/");
-    let (esm_start, esm_end) = find(ESM, "/pkg/dtpixel.js");
-    let (esm_pixel, _) = find(ESM, "/pixel/");
-    let (auto_start, auto_end) = find(AUTO, "/pkg/auto.js");
-    let (auto_pixel, _) = find(AUTO, "/pixel/");
+    let arrival = |i: usize, file: &str| {
+        let (start, end) = find(i, file);
+        let (pixel, _) = find(i, "/pixel/");
+        format!(
+            "fetched from {start:.1} to {end:.1} ms, pixel at {pixel:.1} ms ({:.1} ms after the file arrived)",
+            pixel - end
+        )
+    };
     section.notes.push(format!(
-        "Where the time goes (the last loads above): the inline snippet fires while the HTML is parsed \
-         (HTML at {inline_doc:.1} ms, pixel at {inline_pixel:.1} ms). Ours are one file each, with the \
-         wasm core embedded and instantiated synchronously as the module evaluates: `auto.js` was \
-         fetched from {auto_start:.1} to {auto_end:.1} ms and the pixel started at {auto_pixel:.1} ms; \
-         `dtpixel.js` from {esm_start:.1} to {esm_end:.1} ms, pixel at {esm_pixel:.1} ms. What remains \
-         after the script has arrived is the browser scheduling the module's evaluation, decoding and \
-         compiling the ~9 KB wasm (under a millisecond), reading the id and building the URL; the id \
-         is written to storage after the `page_load` pixel has been sent."
+        "Where the time goes (the medians above): the inline snippet fires while the HTML is parsed \
+         (HTML at {inline_doc:.1} ms, pixel at {inline_pixel:.1} ms). A hosted tag first waits for \
+         the parser to find its file, then for the file. `auto.js`: {}; its floor, the snippet as \
+         a classic script: {}. `dtpixel.js`: {}; its floor, the snippet imported by a module \
+         script: {}. What ours add after the file has arrived is compiling the bigger file and \
+         decoding, compiling and instantiating the ~9 KB wasm core (synchronously, as the script \
+         runs), then reading the id and building the URL in it; the id is written to storage after \
+         the `page_load` pixel has been sent.",
+        arrival(AUTO, "/pkg/auto.js"),
+        arrival(FLOOR, "/floor.js"),
+        arrival(ESM, "/pkg/dtpixel.js"),
+        arrival(FLOOR_MODULE, "/floor.js"),
     ));
     section.notes.push(format!(
-        "The floor for any hosted tag: the inline snippet's own code served as an external module \
-         script (`floor.html`) reached the pixel in {:.1} ms, {:.2}× the inline snippet: that much is \
-         the browser's cost of fetching and scheduling any external script, before its code runs. \
-         Against that floor, `auto.js` takes {:.2}× and the ESM bundle {:.2}×: what our bundle itself \
-         adds (its size, the wasm core, reading the id, the URL built by the core; 1× would be \
-         nothing measurable).",
+        "The floor for a hosted tag: the inline snippet's own code served as a file reached the \
+         pixel in {:.1} ms as a classic async script (`floor.html`, {:.2}× the inline snippet) and \
+         in {:.1} ms imported by a module script (`floor-module.html`, {:.2}×): that much is the \
+         browser's cost of finding, fetching and scheduling an external script, before its code \
+         runs, and no hosted tag loaded that way can be faster. Against its floor, `auto.js` takes \
+         {:.2}× and the ESM bundle {:.2}×: what our bundle itself adds (its size, the wasm core, \
+         reading the id, the URL built by the core; 1× would be nothing measurable).",
         medians[FLOOR],
         medians[FLOOR] / medians[0],
+        medians[FLOOR_MODULE],
+        medians[FLOOR_MODULE] / medians[0],
         medians[AUTO] / medians[FLOOR],
-        medians[ESM] / medians[FLOOR],
+        medians[ESM] / medians[FLOOR_MODULE],
+    ));
+    section.notes.push(format!(
+        "Classic or module: the same `auto.js` reached the pixel in {:.1} ms from a classic \
+         `<script async>` (the tag client-wasm/README.md gives) and in {:.1} ms from \
+         `<script type=module async>` ({:.2}×); the snippet's floors differ the same way. A module \
+         script is evaluated in a task of its own once its graph is fetched and instantiated, a \
+         classic async script as soon as it has arrived and compiled.",
+        medians[AUTO],
+        medians[AUTO_MODULE],
+        medians[AUTO_MODULE] / medians[AUTO],
     ));
     for i in [ESM, AUTO] {
         section.notes.push(format!(
@@ -596,4 +677,30 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         ));
     }
     Ok(section)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_round_loads_every_page_once_and_no_page_always_follows_the_same_one() {
+        let rounds: Vec<Vec<usize>> = (1..=31).map(|n| shuffled(8, n)).collect();
+        for order in &rounds {
+            let mut sorted = order.clone();
+            sorted.sort();
+            assert_eq!(sorted, (0..8).collect::<Vec<_>>());
+        }
+        // The page before page 5 (whichever page that is) varies from round to round.
+        let before: std::collections::HashSet<Option<usize>> = rounds
+            .iter()
+            .map(|o| {
+                o.iter()
+                    .position(|&i| i == 5)
+                    .and_then(|p| p.checked_sub(1))
+                    .map(|p| o[p])
+            })
+            .collect();
+        assert!(before.len() >= 4, "{before:?}");
+    }
 }
