@@ -160,12 +160,19 @@ fn serve(stream: TcpStream, content: &Mutex<Content>) -> std::io::Result<()> {
         reader.read_exact(&mut body)?;
         let (status, ct, body) = answer(content, &target);
         let reason = if status == 200 { "OK" } else { "Not Found" };
-        // Head and body in one write. No `cache-control` (the benchmark disables the cache through
-        // DevTools): Chromium 156 drops a `fetch`'s Resource Timing entry when its response says
-        // `no-store`, which would hide the peer's request.
+        // Head and body in one write. Scripts are cacheable for a year, as a CDN serves a
+        // versioned file (the cold-cache rounds disable the cache through DevTools); nothing else
+        // says anything about caching, so that pixels and pages are requested on every load
+        // (no `no-store`: Chromium 156 drops a `fetch`'s Resource Timing entry when its
+        // response says it, which would hide the peer's request).
+        let cache = if ct.contains("javascript") {
+            "cache-control: public, max-age=31536000, immutable\r\n"
+        } else {
+            ""
+        };
         let mut response = format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: {ct}\r\ncontent-length: {}\r\n\
-             connection: keep-alive\r\n\r\n",
+             {cache}connection: keep-alive\r\n\r\n",
             body.len()
         )
         .into_bytes();
