@@ -16,6 +16,7 @@ mod browser;
 mod collector;
 mod core_crate;
 mod machine;
+mod marked_bundle;
 mod page_server;
 mod perf;
 mod report;

@@ -114,7 +114,7 @@ pub fn build() -> Result<PathBuf, String> {
             .arg(&out)
             .arg(&raw),
     )?;
-    let mut module = out.join("dtpixel_bg.wasm");
+    let mut module = out.join(BINDGEN);
     let imports = wasm_imports(&read(&module)?)?;
     if imports != [EXPECTED_IMPORT] {
         return Err(format!(
@@ -123,9 +123,10 @@ pub fn build() -> Result<PathBuf, String> {
         ));
     }
 
+    let optimized = work.join(OPTIMIZED);
+    let _ = std::fs::remove_file(&optimized);
     match toolchain::ensure_apt(&["binaryen"]) {
         Ok(()) => {
-            let optimized = work.join("dtpixel_bg.opt.wasm");
             run::status(
                 Command::new("wasm-opt")
                     .args(WASM_OPT_FLAGS)
@@ -148,6 +149,51 @@ pub fn build() -> Result<PathBuf, String> {
     std::fs::rename(&staging, &pkg)
         .map_err(|e| format!("moving {} to {}: {e}", staging.display(), pkg.display()))?;
     Ok(pkg)
+}
+
+/// wasm-bindgen's module, in `target/dtpixel-pkg/`, and wasm-opt's, beside it when it ran.
+const BINDGEN: &str = "dtpixel_bg.wasm";
+const OPTIMIZED: &str = "dtpixel_bg.opt.wasm";
+
+/// The wasm module the last package build embedded: wasm-opt's output, else wasm-bindgen's.
+fn shipped_module(work: &Path) -> PathBuf {
+    let optimized = work.join(OPTIMIZED);
+    if optimized.is_file() {
+        optimized
+    } else {
+        work.join("bindgen").join(BINDGEN)
+    }
+}
+
+/// Bundles `auto.js` exactly as the package's is (esbuild, the wasm module embedded, the byte
+/// order mark) from `sources` instead of client-wasm/js, into `out`: for a changed copy of the
+/// sources, such as the browser benchmark's with performance marks. Needs the module of a
+/// package build (`cargo xtask pkg`) and esbuild.
+pub fn bundle_auto_from(sources: &Path, out: &Path) -> Result<(), String> {
+    let root = run::root();
+    let work = root.join("target").join("dtpixel-pkg");
+    let esbuild = esbuild(&work.join("tools"))?;
+    bundle(&esbuild, sources, AUTO, out)?;
+    embed_into(out, &js_byte_string(&read(&shipped_module(&work))?), true)?;
+    mark_utf8(out)
+}
+
+/// esbuild's bundle of `file` (one of [`ENTRIES`]) from `sources`, minified, into `out`.
+fn bundle(esbuild: &Path, sources: &Path, file: &str, out: &Path) -> Result<(), String> {
+    let format = if file == AUTO { "iife" } else { "esm" };
+    run::status(
+        Command::new(esbuild)
+            .arg(sources.join(file))
+            .args(["--bundle", "--minify", "--target=es2022"])
+            .arg(format!("--format={format}"))
+            .arg(format!("--outfile={}", out.display())),
+    )
+}
+
+/// Starts `path` with the UTF-8 byte order mark (see [`AUTO`]).
+fn mark_utf8(path: &Path) -> Result<(), String> {
+    let marked = [UTF8_BOM.as_bytes(), &read(path)?].concat();
+    write(path, &marked)
 }
 
 /// npm, for esbuild and `npm pack` (Debian's package where Node.js came without it).
@@ -283,14 +329,7 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
         Ok(esbuild) => {
             // Each is one self-contained file: a page that loads one makes one request.
             for file in ENTRIES {
-                let format = if *file == AUTO { "iife" } else { "esm" };
-                run::status(
-                    Command::new(&esbuild)
-                        .arg(js.join(file))
-                        .args(["--bundle", "--minify", "--target=es2022"])
-                        .arg(format!("--format={format}"))
-                        .arg(format!("--outfile={}", pkg.join(file).display())),
-                )?;
+                bundle(&esbuild, &js, file, &pkg.join(file))?;
             }
         }
         Err(e) => {
@@ -303,9 +342,7 @@ fn write_package(root: &Path, pkg: &Path, module: &Path) -> Result<(), String> {
         &read(&root.join("client-wasm").join("README.md"))?,
     )?;
     embed_wasm(pkg, &read(module)?)?;
-    let auto = pkg.join(AUTO);
-    let marked = [UTF8_BOM.as_bytes(), &read(&auto)?].concat();
-    write(&auto, &marked)?;
+    mark_utf8(&pkg.join(AUTO))?;
     // Every file the manifest lists must exist.
     for listed in manifest
         .split("\"files\"")
@@ -356,24 +393,31 @@ fn js_byte_string(bytes: &[u8]) -> String {
 fn embed_wasm(pkg: &Path, wasm: &[u8]) -> Result<(), String> {
     let literal = js_byte_string(wasm);
     for file in JS {
-        let path = pkg.join(file);
-        let source = std::fs::read_to_string(&path)
-            .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        match source.matches(WASM_PLACEHOLDER).count() {
-            0 if *file == "core.js" => {
-                return Err(format!(
-                    "client-wasm/js/core.js has no {WASM_PLACEHOLDER} for the wasm module"
-                ))
-            }
-            0 => {}
-            1 => write(
-                &path,
-                source.replacen(WASM_PLACEHOLDER, &literal, 1).as_bytes(),
-            )?,
-            n => return Err(format!("{file} has {WASM_PLACEHOLDER} {n} times")),
-        }
+        embed_into(&pkg.join(file), &literal, *file == "core.js")?;
     }
     Ok(())
+}
+
+/// Replaces the wasm placeholder in the file at `path` with `literal`; an error when it is there
+/// more than once, or `required` and it is not there.
+fn embed_into(path: &Path, literal: &str, required: bool) -> Result<(), String> {
+    let source =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    match source.matches(WASM_PLACEHOLDER).count() {
+        0 if required => Err(format!(
+            "{} has no {WASM_PLACEHOLDER} for the wasm module",
+            path.display()
+        )),
+        0 => Ok(()),
+        1 => write(
+            path,
+            source.replacen(WASM_PLACEHOLDER, literal, 1).as_bytes(),
+        ),
+        n => Err(format!(
+            "{} has {WASM_PLACEHOLDER} {n} times",
+            path.display()
+        )),
+    }
 }
 
 /// The esbuild version used to bundle and minify what pages load.

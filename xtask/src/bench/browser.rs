@@ -10,6 +10,7 @@ use std::time::Duration;
 use dtpixel_tests::browser::{Browser, Options};
 use serde_json::{json, Value};
 
+use super::marked_bundle::{self, STEPS};
 use super::page_server::PageServer;
 use super::report::{count, ratio, verdict, Section, Table};
 use super::Mode;
@@ -208,6 +209,24 @@ const VARIANTS: &[Variant] = &[
     },
 ];
 
+/// Pages with marks inside the script (xtask/src/bench/marked_bundle.rs), loaded in the same
+/// rounds as [`VARIANTS`] and reported on their own: the snippet's code as a classic script (the
+/// one tag's floor) and `auto.js`.
+const PROFILED: &[Variant] = &[
+    Variant {
+        name: "the snippet's code as a classic script (the one tag's floor), with marks",
+        path: "/marked-floor.html",
+        request: "/pixel/",
+        head: "<script async src=/marked/floor.js></script>",
+    },
+    Variant {
+        name: "`auto.js` (one tag), with marks",
+        path: "/marked-auto.html",
+        request: "/pixel/",
+        head: "<script async src=/marked/auto.js data-base='ORIGIN' data-mode=cached></script>",
+    },
+];
+
 /// The whole page of a variant.
 fn page_html(variant: &Variant, origin: &str) -> String {
     format!(
@@ -217,17 +236,25 @@ fn page_html(variant: &Variant, origin: &str) -> String {
     )
 }
 
-fn pages(server: &PageServer) {
+fn pages(server: &PageServer, marked: &Path) -> Result<(), String> {
     let origin = server.origin();
-    for v in VARIANTS {
+    for v in VARIANTS.iter().chain(PROFILED) {
         server.page(v.path, &page_html(v, &origin));
     }
     server.file("/api/event", "text/plain", b"ok");
+    let snippet = snippet!().replace(ORIGIN, &origin);
+    server.file("/floor.js", "text/javascript", snippet.as_bytes());
     server.file(
-        "/floor.js",
+        "/marked/floor.js",
         "text/javascript",
-        snippet!().replace(ORIGIN, &origin).as_bytes(),
+        marked_bundle::marked_snippet(&snippet)?.as_bytes(),
     );
+    server.file(
+        "/marked/auto.js",
+        "text/javascript",
+        &std::fs::read(marked).map_err(|e| format!("reading {}: {e}", marked.display()))?,
+    );
+    Ok(())
 }
 
 /// What a page loaded: `(what, start, end)` in ms after navigation start.
@@ -249,7 +276,8 @@ fn measure(
     let script = "const e = performance.getEntriesByType('resource').find(e => e.name.includes(arguments[0])); \
                   const nav = performance.getEntriesByType('navigation')[0]; \
                   return e ? { start: e.startTime, \
-                    all: performance.getEntriesByType('resource').map(r => [r.name, r.startTime, r.responseEnd]), \
+                    all: performance.getEntriesByType('resource').map(r => [r.name, r.startTime, r.responseEnd]) \
+                    .concat(performance.getEntriesByType('mark').map(m => [m.name, m.startTime, m.startTime])), \
                     doc: [nav.responseEnd, nav.domInteractive, nav.domContentLoadedEventEnd] } : null;";
     let found = browser
         .wait_for(Duration::from_secs(10), variant.name, || {
@@ -319,6 +347,39 @@ fn shuffled(len: usize, seed: u64) -> Vec<usize> {
     order
 }
 
+/// The columns of the look inside the marked pages, for one load: when the file arrived, from
+/// then to its first statement, each step of [`STEPS`] present (to the next mark present), from
+/// `img.src` to the request's start, and that start (ms; NaN where a mark is missing).
+fn inside(waterfall: &Waterfall) -> Vec<f64> {
+    let at = |what: &str| {
+        waterfall
+            .iter()
+            .find(|(n, _, _)| n.contains(what))
+            .map_or(
+                f64::NAN,
+                |(_, s, e)| if what.starts_with('/') { *e } else { *s },
+            )
+    };
+    let arrived = at("/marked/");
+    let pixel = waterfall
+        .iter()
+        .find(|(n, _, _)| n.contains("/pixel/"))
+        .map_or(f64::NAN, |(_, s, _)| *s);
+    let marks: Vec<f64> = STEPS.iter().map(|(m, _)| at(m)).collect();
+    let mut row = vec![arrived, at(marked_bundle::RUN) - arrived];
+    for (k, &t) in marks.iter().enumerate() {
+        let next = marks[k + 1..].iter().copied().find(|x| !x.is_nan());
+        row.push(match next {
+            Some(next) if k + 1 < marks.len() => next - t,
+            _ => f64::NAN,
+        });
+    }
+    row.pop(); // `send` is the last mark: its step is the next column.
+    row.push(pixel - at(marked_bundle::SEND));
+    row.push(pixel);
+    row
+}
+
 /// Each entry's median start and end over the loads of one page, in the order of the first load.
 fn median_waterfall(loads: &[Waterfall]) -> Waterfall {
     let Some(first) = loads.first() else {
@@ -381,7 +442,8 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     let server = PageServer::start().map_err(|e| format!("starting the page server: {e}"))?;
     server.serve_dir("/pkg/", &pkg);
     server.serve_dir("/peer/plausible/", &peer_dirs[0]);
-    pages(&server);
+    let marked = marked_bundle::build(&mode.out_dir().join("marked"))?;
+    pages(&server, &marked)?;
     let browser = Browser::launch_with(
         Options::default().arg("--disable-blink-features=AutomationControlled"),
     )
@@ -395,21 +457,21 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         .map_err(|e| e.to_string())?;
 
     // One warm-up load each, then N rounds, interleaved so that noise hits every variant alike.
-    let mut times: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
-    let mut loaded: Vec<Vec<String>> = vec![Vec::new(); VARIANTS.len()];
-    for (i, v) in VARIANTS.iter().enumerate() {
+    let all: Vec<&Variant> = VARIANTS.iter().chain(PROFILED).collect();
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); all.len()];
+    let mut loaded: Vec<Vec<String>> = vec![Vec::new(); all.len()];
+    for (i, v) in all.iter().enumerate() {
         loaded[i] = names_of(&measure(&browser, &server, v, 0)?.1);
     }
     // Every load's waterfall of each page: where the time goes.
-    let mut waterfalls: Vec<Vec<Waterfall>> = vec![Vec::new(); VARIANTS.len()];
+    let mut cold_falls: Vec<Vec<Waterfall>> = vec![Vec::new(); all.len()];
     // Each round loads the pages in a new order, so that no page always follows the same one
     // (a page that sends a request as it is left, as Plausible's does, slows the next page).
     for n in 1..=loads(mode) {
-        for i in shuffled(VARIANTS.len(), n as u64) {
-            let v = &VARIANTS[i];
-            let (start, waterfall) = measure(&browser, &server, v, n)?;
+        for i in shuffled(all.len(), n as u64) {
+            let (start, waterfall) = measure(&browser, &server, all[i], n)?;
             times[i].push(start);
-            waterfalls[i].push(waterfall);
+            cold_falls[i].push(waterfall);
         }
     }
     // Then the same rounds with the scripts in the HTTP cache, as on a shopper's next page of the
@@ -420,17 +482,20 @@ pub fn run(mode: Mode) -> Result<Section, String> {
             json!({ "cacheDisabled": false }),
         )
         .map_err(|e| e.to_string())?;
-    let mut warm: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
-    for v in VARIANTS {
+    let mut warm: Vec<Vec<f64>> = vec![Vec::new(); all.len()];
+    let mut warm_falls: Vec<Vec<Waterfall>> = vec![Vec::new(); all.len()];
+    for v in &all {
         measure(&browser, &server, v, 0)?;
     }
     for n in 1..=loads(mode) {
-        for i in shuffled(VARIANTS.len(), n as u64 + 1000) {
-            warm[i].push(measure(&browser, &server, &VARIANTS[i], n)?.0);
+        for i in shuffled(all.len(), n as u64 + 1000) {
+            let (start, waterfall) = measure(&browser, &server, all[i], n)?;
+            warm[i].push(start);
+            warm_falls[i].push(waterfall);
         }
     }
     drop(browser);
-    let waterfalls: Vec<Waterfall> = waterfalls.iter().map(|w| median_waterfall(w)).collect();
+    let waterfalls: Vec<Waterfall> = cold_falls.iter().map(|w| median_waterfall(w)).collect();
 
     // What each of our pages loaded from the package, as the browser saw it.
     let loaded_files = |i: usize| -> Vec<PathBuf> {
@@ -590,9 +655,44 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         ]);
     }
     section.tables.push(t);
+    let mut columns = vec![
+        "page",
+        "HTTP cache",
+        "file arrived",
+        "→ its first statement",
+    ];
+    columns.extend(STEPS[..STEPS.len() - 1].iter().map(|(_, what)| *what));
+    columns.extend(["`img.src` → request starts", "pixel request starts"]);
+    let mut t = Table::new(
+        &format!(
+            "Inside the one tag: the snippet's code and `auto.js` with a `performance.mark` at each step \
+             (xtask/src/bench/marked_bundle.rs), loaded in the same rounds; median over {} loads of each \
+             column, ms",
+            loads(mode)
+        ),
+        &columns,
+    );
+    for (k, v) in PROFILED.iter().enumerate() {
+        let i = VARIANTS.len() + k;
+        for (cache, falls) in [("none", &cold_falls[i]), ("scripts cached", &warm_falls[i])] {
+            let rows: Vec<Vec<f64>> = falls.iter().map(inside).collect();
+            let mut cells = vec![v.name.to_string(), cache.to_string()];
+            for c in 0..rows.first().map_or(0, Vec::len) {
+                let mut column: Vec<f64> =
+                    rows.iter().map(|r| r[c]).filter(|x| !x.is_nan()).collect();
+                cells.push(if column.is_empty() {
+                    String::new()
+                } else {
+                    format!("{:.1}", median(&mut column))
+                });
+            }
+            t.row(cells);
+        }
+    }
+    section.tables.push(t);
     section.notes.push(
         "Each page is the same small shop page on a loopback server (xtask/src/bench/page_server.rs: \
-         keep-alive, `TCP_NODELAY`, head and body in one write, as production servers answer), opened as a creator's landing link (`?dt_pixel_id=…`); \
+         keep-alive, `TCP_NODELAY`, head and body in one write, text over 1 KB gzipped, as production servers and CDNs answer), opened as a creator's landing link (`?dt_pixel_id=…`); \
          the pages are loaded in a new order each round, after one warm-up load each. Ours load the \
          bundle as client-wasm/README.md tells shops to (the one tag; or, for an unbundled import, a \
          `modulepreload` link for `dtpixel.js` and a module script importing it). The peer is \

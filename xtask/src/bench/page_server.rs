@@ -1,8 +1,10 @@
 //! The browser benchmark's loopback web server: pages from memory, files from directories,
 //! the 43-byte GIF for pixel requests and `200 ok` for peers' event endpoints. HTTP/1.1 with
-//! keep-alive and `TCP_NODELAY`, as production servers answer, so that time to pixel measures
-//! the client and not the server (a server that writes head and body separately without
-//! `TCP_NODELAY` adds a 40 ms delayed-ACK stall to every response on Linux loopback).
+//! keep-alive and `TCP_NODELAY`, and text over 1 KB gzipped, as production servers and CDNs
+//! answer, so that time to pixel measures the client and not the server (a server that writes
+//! head and body separately without `TCP_NODELAY` adds a 40 ms delayed-ACK stall to every
+//! response on Linux loopback; one that sends scripts uncompressed makes a bigger file arrive
+//! later than it would from any CDN).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,6 +18,38 @@ use std::time::Duration;
 struct Content {
     pages: HashMap<String, (String, Vec<u8>)>,
     dirs: Vec<(String, PathBuf)>,
+    /// `gzip -9` of the bodies sent so far, by body.
+    gzipped: HashMap<Vec<u8>, Vec<u8>>,
+}
+
+/// Bodies of at least this many bytes are sent gzipped to a client that accepts it.
+const GZIP_FROM: usize = 1024;
+
+/// Whether a response of this type is text that servers compress.
+fn compressible(content_type: &str) -> bool {
+    ["text/", "javascript", "json"]
+        .iter()
+        .any(|t| content_type.contains(t))
+}
+
+/// `body` gzipped at level 9 (the level BENCHMARKS.md's sizes use), from the cache when it was
+/// sent before.
+fn gzip(content: &Mutex<Content>, body: Vec<u8>) -> Vec<u8> {
+    use flate2::{write::GzEncoder, Compression};
+    let Ok(mut c) = content.lock() else {
+        return body;
+    };
+    if let Some(z) = c.gzipped.get(&body) {
+        return z.clone();
+    }
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    match encoder.write_all(&body).and_then(|()| encoder.finish()) {
+        Ok(z) => {
+            c.gzipped.insert(body, z.clone());
+            z
+        }
+        Err(_) => body,
+    }
 }
 
 /// The server; it stops accepting when dropped.
@@ -141,6 +175,7 @@ fn serve(stream: TcpStream, content: &Mutex<Content>) -> std::io::Result<()> {
             eprintln!("page server: {}", line.trim_end());
         }
         let mut body_len = 0usize;
+        let mut accepts_gzip = false;
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header)? == 0 {
@@ -151,6 +186,9 @@ fn serve(stream: TcpStream, content: &Mutex<Content>) -> std::io::Result<()> {
                 break;
             }
             if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("accept-encoding") {
+                    accepts_gzip |= value.split(',').any(|v| v.trim().starts_with("gzip"));
+                }
                 if name.eq_ignore_ascii_case("content-length") {
                     body_len = value.trim().parse().unwrap_or(0);
                 }
@@ -158,7 +196,12 @@ fn serve(stream: TcpStream, content: &Mutex<Content>) -> std::io::Result<()> {
         }
         let mut body = vec![0u8; body_len.min(1 << 20)];
         reader.read_exact(&mut body)?;
-        let (status, ct, body) = answer(content, &target);
+        let (status, ct, mut body) = answer(content, &target);
+        let mut encoding = "";
+        if accepts_gzip && compressible(&ct) && body.len() >= GZIP_FROM {
+            body = gzip(content, body);
+            encoding = "content-encoding: gzip\r\n";
+        }
         let reason = if status == 200 { "OK" } else { "Not Found" };
         // Head and body in one write. Scripts are cacheable for a year, as a CDN serves a
         // versioned file (the cold-cache rounds disable the cache through DevTools); nothing else
@@ -172,7 +215,7 @@ fn serve(stream: TcpStream, content: &Mutex<Content>) -> std::io::Result<()> {
         };
         let mut response = format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: {ct}\r\ncontent-length: {}\r\n\
-             {cache}connection: keep-alive\r\n\r\n",
+             {cache}{encoding}connection: keep-alive\r\n\r\n",
             body.len()
         )
         .into_bytes();
@@ -190,6 +233,11 @@ mod tests {
     use super::*;
 
     fn request(server: &PageServer, raw: &str) -> String {
+        let (head, body) = request_raw(server, raw);
+        head + &String::from_utf8_lossy(&body)
+    }
+
+    fn request_raw(server: &PageServer, raw: &str) -> (String, Vec<u8>) {
         let mut s = TcpStream::connect(server.addr).unwrap();
         s.write_all(raw.as_bytes()).unwrap();
         let mut reader = BufReader::new(s);
@@ -208,7 +256,44 @@ mod tests {
         }
         let mut body = vec![0; len];
         reader.read_exact(&mut body).unwrap();
-        head + &String::from_utf8_lossy(&body)
+        (head, body)
+    }
+
+    #[test]
+    fn text_over_a_kilobyte_goes_gzipped_to_clients_that_accept_it() {
+        use flate2::read::GzDecoder;
+        let server = PageServer::start().unwrap();
+        let script: Vec<u8> = (0..3000).map(|i| b"abcdefgh\xc3\xa9"[i % 10]).collect();
+        server.file("/big.js", "text/javascript", &script);
+        server.file("/small.js", "text/javascript", b"void 0");
+        server.file("/big.bin", "application/octet-stream", &script);
+        let get = |path: &str, accept: &str| {
+            request_raw(
+                &server,
+                &format!("GET {path} HTTP/1.1\r\nAccept-Encoding: {accept}\r\n\r\n"),
+            )
+        };
+        for _ in 0..2 {
+            // The second time from the cache.
+            let (head, body) = get("/big.js", "br, gzip, deflate");
+            assert!(head.contains("content-encoding: gzip"), "{head}");
+            assert!(body.len() < script.len() / 4, "{}", body.len());
+            let mut plain = Vec::new();
+            GzDecoder::new(&body[..]).read_to_end(&mut plain).unwrap();
+            assert_eq!(plain, script);
+        }
+        for (path, accept) in [
+            ("/big.js", "br"),
+            ("/small.js", "gzip"),
+            ("/big.bin", "gzip"),
+        ] {
+            let (head, body) = get(path, accept);
+            assert!(
+                !head.contains("content-encoding"),
+                "{path} {accept}: {head}"
+            );
+            assert!(body == script || body == b"void 0", "{path}");
+        }
     }
 
     #[test]
