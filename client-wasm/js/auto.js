@@ -2,8 +2,7 @@
 // <script async src=".../dtpixel/auto.js" data-base="https://dttrk.com" data-mode="cached"></script>
 // Each start() option is a data- attribute (data-respect-privacy="false", data-ttl-days="7", ...).
 // `xtask pkg` bundles dtpixel.js and the wasm core into this file, as a classic script: the one
-// tag is one request, and Chromium runs an async classic script sooner after it arrives than a
-// module script (BENCHMARKS.md). type="module" works too.
+// tag is one request. type="module" works too.
 import { start } from "./dtpixel.js";
 
 // The tag that loaded this file: document.currentScript while a classic script runs; as a module

@@ -29,11 +29,10 @@ const JS: &[&str] = &["dtpixel.js", "core.js", "node.js", "auto.js"];
 /// then loads what it imports (nothing, when esbuild bundled it).
 const ENTRIES: &[&str] = &[AUTO, "dtpixel.js"];
 
-/// The one tag's file. esbuild bundles it as a classic script (an IIFE), which runs sooner after
-/// it arrives than a module script does (BENCHMARKS.md) and still runs as a module; it starts
-/// with a UTF-8 byte order mark, because a classic script is decoded in the page's encoding
-/// unless its response names one, and the embedded wasm's characters from U+0080 must be read
-/// as UTF-8.
+/// The one tag's file. esbuild bundles it as a classic script (an IIFE), which also runs as a
+/// module (`type="module"`). It starts with a UTF-8 byte order mark, because a classic script is
+/// decoded in the page's encoding unless its response names one, and the embedded wasm's
+/// characters from U+0080 must be read as UTF-8.
 const AUTO: &str = "auto.js";
 
 /// The byte order mark that makes every browser decode a script as UTF-8, whatever the page's

@@ -826,9 +826,7 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         "Classic or module: the same `auto.js` reached the pixel in {:.1} ms from a classic \
          `<script async>` (the tag client-wasm/README.md gives) and in {:.1} ms from \
          `<script type=module async>` ({:.2}×); the snippet's own code, {:.1} ms as a classic \
-         script and {:.1} ms imported by a module script. A module script is evaluated in a task of \
-         its own once its graph is fetched and instantiated, a classic async script as soon as it \
-         has arrived and compiled.",
+         script and {:.1} ms imported by a module script.",
         medians[AUTO],
         medians[AUTO_MODULE],
         medians[AUTO_MODULE] / medians[AUTO],
