@@ -111,8 +111,8 @@ pub fn open_checkpointer(path: &Path) -> Result<Connection, String> {
     Ok(conn)
 }
 
-/// Opens `path` in WAL mode, runs `pragmas`, then creates the schema where missing.
-fn open_wal(path: &Path, pragmas: &str) -> Result<Connection, String> {
+/// Opens (creating when missing) the SQLite file `path` in WAL mode, with the busy timeout.
+fn connect_wal(path: &Path) -> Result<Connection, String> {
     let conn = Connection::open(path)
         .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
     let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
@@ -126,6 +126,13 @@ fn open_wal(path: &Path, pragmas: &str) -> Result<Connection, String> {
             path.display()
         ));
     }
+    Ok(conn)
+}
+
+/// Opens `path` in WAL mode, runs `pragmas`, then creates the schema where missing.
+fn open_wal(path: &Path, pragmas: &str) -> Result<Connection, String> {
+    let conn = connect_wal(path)?;
+    let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
     conn.execute_batch(pragmas).map_err(err)?;
     conn.execute_batch(SCHEMA).map_err(err)?;
     // The visitors file first (a new one counts from the first hit), then the older forms of
@@ -163,19 +170,8 @@ fn legacy(conn: &Connection) -> rusqlite::Result<bool> {
 /// synced (`synchronous=NORMAL`): what a crash loses is rolled up again.
 pub fn open_visitors(db: &Path) -> Result<Connection, String> {
     let path = visitors_path(db);
-    let conn = Connection::open(&path)
-        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    let conn = connect_wal(&path)?;
     let err = |e: rusqlite::Error| format!("database {}: {e}", path.display());
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-        .map_err(err)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(format!(
-            "database {}: cannot switch to WAL (journal mode is {mode})",
-            path.display()
-        ));
-    }
     conn.execute_batch("PRAGMA synchronous=NORMAL;")
         .map_err(err)?;
     conn.execute_batch(VISITORS_SCHEMA).map_err(err)?;
