@@ -233,11 +233,7 @@ fn a_page_that_forbids_compiling_wasm_fires_nothing_and_throws_nothing() {
                 r#"<!doctype html><meta charset="utf-8"><title>shop</title>
 <meta http-equiv="Content-Security-Policy" content="{policy}">
 <script>
-window.warnings = []; window.errors = [];
-const warn = console.warn.bind(console);
-console.warn = (...a) => {{ window.warnings.push(a.join(" ")); warn(...a); }};
-window.addEventListener("error", e => window.errors.push(String(e.message)));
-window.addEventListener("unhandledrejection", e => window.errors.push(String(e.reason)));
+{COLLECT}
 </script>
 <script type="module">
 import {{ start }} from "/pkg/dtpixel.js";

@@ -23,6 +23,14 @@ pub const QUIET: Duration = Duration::from_millis(700);
 
 static ONE_BROWSER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
+/// A page script that collects `console.warn` messages in `window.warnings`, and uncaught
+/// errors and rejections in `window.errors` (what [`page_errors`] reads).
+pub const COLLECT: &str = r#"window.warnings = []; window.errors = [];
+const warn = console.warn.bind(console);
+console.warn = (...a) => { window.warnings.push(a.join(" ")); warn(...a); };
+window.addEventListener("error", e => window.errors.push(String(e.message)));
+window.addEventListener("unhandledrejection", e => window.errors.push(String(e.reason)));"#;
+
 /// A shop, a tracker and the bundle; the tests of one binary run one at a time (shared machine).
 pub struct Env {
     pub shop: RecordingServer,
@@ -66,11 +74,7 @@ impl Env {
             &format!(
                 r#"<!doctype html><meta charset="utf-8"><title>shop</title>
 <script>
-window.warnings = []; window.errors = [];
-const warn = console.warn.bind(console);
-console.warn = (...a) => {{ window.warnings.push(a.join(" ")); warn(...a); }};
-window.addEventListener("error", e => window.errors.push(String(e.message)));
-window.addEventListener("unhandledrejection", e => window.errors.push(String(e.reason)));
+{COLLECT}
 {pre}
 </script>
 <script type="module">
