@@ -27,7 +27,7 @@ const imports = { "./dtpixel_bg.js": { __wbindgen_init_externref_table() {} } };
 let later;
 try {
   // A plain loop over locals: several times faster on a page's first run than Uint8Array.from
-  // with a mapper, and than reading the module-level constant on every iteration.
+  // with a mapper.
   const s = WASM;
   const n = s.length;
   const bytes = new Uint8Array(n);

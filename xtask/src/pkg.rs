@@ -113,8 +113,7 @@ pub fn build() -> Result<PathBuf, String> {
             .arg(&out)
             .arg(&raw),
     )?;
-    let mut module = out.join(BINDGEN);
-    let imports = wasm_imports(&read(&module)?)?;
+    let imports = wasm_imports(&read(&out.join(BINDGEN))?)?;
     if imports != [EXPECTED_IMPORT] {
         return Err(format!(
             "the wasm module imports {imports:?}, but the hand-written glue (client-wasm/js/core.js) \
@@ -129,14 +128,14 @@ pub fn build() -> Result<PathBuf, String> {
             run::status(
                 Command::new("wasm-opt")
                     .args(WASM_OPT_FLAGS)
-                    .arg(&module)
+                    .arg(out.join(BINDGEN))
                     .arg("-o")
                     .arg(&optimized),
             )?;
-            module = optimized;
         }
         Err(e) => println!("xtask pkg: wasm-opt unavailable ({e}); shipping wasm-bindgen's output"),
     }
+    let module = shipped_module(&work);
 
     // Written aside, checked, then swapped in: readers of pkg/ never see a half-written package.
     let staging = work.join("staging");

@@ -351,31 +351,18 @@ fn shuffled(len: usize, seed: u64) -> Vec<usize> {
 /// then to its first statement, each step of [`STEPS`] present (to the next mark present), from
 /// `img.src` to the request's start, and that start (ms; NaN where a mark is missing).
 fn inside(waterfall: &Waterfall) -> Vec<f64> {
-    let at = |what: &str| {
-        waterfall
-            .iter()
-            .find(|(n, _, _)| n.contains(what))
-            .map_or(
-                f64::NAN,
-                |(_, s, e)| if what.starts_with('/') { *e } else { *s },
-            )
-    };
-    let arrived = at("/marked/");
-    let pixel = waterfall
-        .iter()
-        .find(|(n, _, _)| n.contains("/pixel/"))
-        .map_or(f64::NAN, |(_, s, _)| *s);
-    let marks: Vec<f64> = STEPS.iter().map(|(m, _)| at(m)).collect();
-    let mut row = vec![arrived, at(marked_bundle::RUN) - arrived];
-    for (k, &t) in marks.iter().enumerate() {
+    let find = |what: &str| waterfall.iter().find(|(n, _, _)| n.contains(what));
+    let start = |what: &str| find(what).map_or(f64::NAN, |(_, s, _)| *s);
+    let arrived = find("/marked/").map_or(f64::NAN, |(_, _, end)| *end);
+    let pixel = start("/pixel/");
+    let marks: Vec<f64> = STEPS.iter().map(|(m, _)| start(m)).collect();
+    let mut row = vec![arrived, start(marked_bundle::RUN) - arrived];
+    // Every step but `send`'s (the next column), to the next mark present.
+    for (k, &t) in marks[..marks.len() - 1].iter().enumerate() {
         let next = marks[k + 1..].iter().copied().find(|x| !x.is_nan());
-        row.push(match next {
-            Some(next) if k + 1 < marks.len() => next - t,
-            _ => f64::NAN,
-        });
+        row.push(next.map_or(f64::NAN, |next| next - t));
     }
-    row.pop(); // `send` is the last mark: its step is the next column.
-    row.push(pixel - at(marked_bundle::SEND));
+    row.push(pixel - start(marked_bundle::SEND));
     row.push(pixel);
     row
 }
@@ -704,22 +691,24 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         }
     }
     section.tables.push(t);
-    // Columns: 0 arrived, 1 → first statement, 2..=6 the steps, 7 → request, 8 request start.
+    // Columns: arrived, → first statement, the steps (from 2, one per mark but `send`), …
+    let step = |mark: &str| 2 + STEPS.iter().position(|(m, _)| *m == mark).unwrap_or(0);
     let [floor_in, auto_in] = [&inside_medians[0][0], &inside_medians[1][0]];
-    let ours: f64 = auto_in[2..=6].iter().filter(|x| !x.is_nan()).sum();
+    let sum = |cells: &[f64]| cells.iter().filter(|x| !x.is_nan()).sum::<f64>();
     section.notes.push(format!(
         "Inside the one tag (the table above, nothing cached): `auto.js` arrived {:+.1} ms after the \
          snippet's file, its first statement ran {:.1} ms after it arrived (the snippet's: {:.1} ms, \
-         the browser's scheduling of any script plus compiling it), and its own steps took {ours:.1} ms \
+         the browser's scheduling of any script plus compiling it), and its own steps took {:.1} ms \
          (the snippet's whole code: {:.1} ms), of which the wasm core's decode, compile and \
          instantiate {:.1} ms and the tracker's start, reading the id and building the URL in wasm, \
          {:.1} ms.",
         auto_in[0] - floor_in[0],
         auto_in[1],
         floor_in[1],
-        floor_in[2],
-        auto_in[3] + auto_in[4] + auto_in[5],
-        auto_in[6],
+        sum(&auto_in[2..1 + STEPS.len()]),
+        floor_in[step(marked_bundle::RUN)],
+        sum(&auto_in[step("dtpixel:decode")..step("dtpixel:tracker")]),
+        auto_in[step("dtpixel:tracker")],
     ));
     section.notes.push(
         "Each page is the same small shop page on a loopback server (xtask/src/bench/page_server.rs: \
