@@ -242,7 +242,10 @@ function begin(options) {
       // The queue, then calls made through the exports, in order; later pushes run at once.
       W.dtpixel = Object.assign({ push: (c) => run(c) }, tracker);
       for (const c of [].concat(Array.isArray(queue) ? queue : [], early.splice(0))) run(c);
-      if (o.autoPageLoad) fire("page_load", true);
+      // An inline tag (the core's InlineTag) has already requested this page's page_load.
+      const inlined = queue && queue.pageLoad;
+      if (typeof inlined == "string") sent.add(inlined);
+      else if (o.autoPageLoad) fire("page_load", true);
     }
   } catch (e) {
     warn(e);

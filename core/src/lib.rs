@@ -10,6 +10,8 @@
 //!
 //! - [`PixelId`] and [`EventType`]: the creator's UUID and what happened;
 //! - [`PixelUrl`] and [`ImgTag`]: build URLs and hidden `<img>` tags, with no allocation;
+//! - [`InlineTag`]: the inline `<script>` for a shop's pages, which fires the landing's
+//!   `page_load` without waiting for a download and loads `auto.js` for the rest;
 //! - [`PixelHit`] and [`HitParser`]: parse incoming hits, with no allocation;
 //! - [`GIF`] and [`CacheMode`]: the 43-byte answer and its headers;
 //! - [`urlencoded`]: the WHATWG `application/x-www-form-urlencoded` serializer and parser.
@@ -55,6 +57,7 @@ pub mod gif;
 mod hit;
 #[cfg(feature = "http")]
 mod http_support;
+mod inline_tag;
 mod pixel_id;
 mod pixel_url;
 mod query_scan;
@@ -71,6 +74,7 @@ pub use gif::{CacheMode, GIF};
 pub use hit::{HitError, HitParser, PixelHit};
 #[cfg(feature = "http")]
 pub use http_support::{error_response, gif_response};
+pub use inline_tag::{InlineTag, InlineTagError};
 pub use pixel_id::{PixelId, PixelIdError};
 pub use pixel_url::{CacheBust, PixelUrl, ReservedParam, CACHE_BUST_PARAM, EVENT_TYPE_PARAM};
 pub use tag::{HtmlEscaper, ImgTag};

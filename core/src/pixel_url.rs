@@ -182,12 +182,15 @@ impl<'a> PixelUrl<'a> {
     }
 }
 
-impl WriteTo for PixelUrl<'_> {
-    fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
-        let mut id = [0u8; PixelId::LENGTH];
+impl PixelUrl<'_> {
+    /// Writes what comes before the pixel id: the base and `/pixel/`.
+    pub(crate) fn write_before_id<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
         w.write_str(self.base.as_str())?;
-        w.write_str("/pixel/")?;
-        w.write_str(self.pixel_id.encode_lower(&mut id))?;
+        w.write_str("/pixel/")
+    }
+
+    /// Writes what comes after the pixel id: the file name and the query.
+    pub(crate) fn write_after_id<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
         w.write_str("/event.gif?event_type=")?;
         w.write_str(self.event_type.as_str())?;
         if let Some(cb) = &self.cache_bust {
@@ -201,6 +204,15 @@ impl WriteTo for PixelUrl<'_> {
             serialize_into(w, value)?;
         }
         Ok(())
+    }
+}
+
+impl WriteTo for PixelUrl<'_> {
+    fn write_to<W: fmt::Write + ?Sized>(&self, w: &mut W) -> fmt::Result {
+        let mut id = [0u8; PixelId::LENGTH];
+        self.write_before_id(w)?;
+        w.write_str(self.pixel_id.encode_lower(&mut id))?;
+        self.write_after_id(w)
     }
 
     fn encoded_len(&self) -> usize {

@@ -1,7 +1,7 @@
 //! The core never panics, whatever it is given: arbitrary text and bytes into every parser.
 //! (The fuzz target in `core/fuzz` explores the same entry points with coverage guidance.)
 
-use dtpixel::{urlencoded, BaseUrl, EventType, HitParser, PixelId};
+use dtpixel::{urlencoded, BaseUrl, EventType, HitParser, InlineTag, InlineTagError, PixelId};
 use proptest::prelude::*;
 
 /// Pieces that steer random input toward the parser's interesting paths.
@@ -55,6 +55,26 @@ fn exercise(input: &str) {
     let _ = HitParser::new().with_prefix(input);
     for (n, v) in urlencoded::parse(input) {
         let _ = (n.decode(), v.chars().count(), v.bytes().count());
+    }
+    inline_tag(input);
+}
+
+/// Any text as the auto.js URL, or as any option's name or value: a clear error, or a tag in
+/// which the text cannot end the `<script>` element or open an HTML comment.
+fn inline_tag(input: &str) {
+    const SRC: &str = "https://cdn.example/dtpixel/auto.js";
+    let check = |tag: Result<InlineTag<'_>, InlineTagError>| match tag {
+        Ok(t) => {
+            let html = t.to_string();
+            assert_eq!(html.matches("</script").count(), 1, "{html}");
+            assert!(html.ends_with("</script>") && !html.contains("<!--"), "{html}");
+        }
+        Err(e) => drop(e.to_string()),
+    };
+    check(InlineTag::new(input, &[]));
+    check(InlineTag::new(SRC, &[(input, "true")]));
+    for name in ["base", "mode", "param", "ttlDays", "spa", "debug"] {
+        check(InlineTag::new(SRC, &[(name, input)]));
     }
 }
 

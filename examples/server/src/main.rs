@@ -5,6 +5,7 @@
 //! Every invalid input exits with status 2 and one line `error: …` on stderr, nothing on stdout.
 
 mod checkpoint;
+mod cli_inline_tag;
 mod cli_pixel;
 mod cli_pixels;
 mod cli_report;
@@ -45,6 +46,9 @@ enum Command {
     Url(cli_pixel::UrlArgs),
     /// Print the hidden <img> tag for a creator and event.
     Tag(cli_pixel::TagArgs),
+    /// Print the inline <script> for a shop's pages: fires the landing's page_load at once and
+    /// loads auto.js for the rest.
+    InlineTag(cli_inline_tag::InlineTagArgs),
     /// Parse a pixel URL or request target and print it as one line of JSON.
     Parse {
         /// A full URL (https://dttrk.com/pixel/…) or a request target (/pixel/…?…).
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Url(args) => cli_pixel::url(&args),
         Command::Tag(args) => cli_pixel::tag(&args),
+        Command::InlineTag(args) => cli_inline_tag::inline_tag(&args),
         Command::Parse { url_or_target } => cli_pixel::parse(&url_or_target),
         Command::Serve(args) => serve::run(args),
         Command::Report(args) => cli_report::run(&args),
