@@ -180,12 +180,14 @@ impl PixelId {
     /// Parses the hyphenated form from bytes; see [`PixelId::parse`].
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))] // speed natively, size in wasm
     pub const fn parse_bytes(s: &[u8]) -> Result<Self, PixelIdError> {
-        let Some(s) = s.first_chunk::<{ Self::LENGTH }>() else {
-            return Err(PixelIdError::Length { len: s.len() });
-        };
+        // The length first: `first_chunk` alone would accept any longer input that starts with
+        // a valid id.
         if s.len() != Self::LENGTH {
             return Err(PixelIdError::Length { len: s.len() });
         }
+        let Some(s) = s.first_chunk::<{ Self::LENGTH }>() else {
+            return Err(PixelIdError::Length { len: s.len() });
+        };
         // Fast path without a branch per digit: invalid digits map to 0xff, so any invalid digit
         // sets the high bit of `invalid`; the slow path then says exactly what is wrong.
         const DIGITS: [u8; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
@@ -319,6 +321,14 @@ mod tests {
             PixelId::parse(&SEED[..35]),
             Err(PixelIdError::Length { len: 35 })
         );
+        // A valid id followed by anything is not an id.
+        for tail in ["a", "\n", "-0000"] {
+            let long = std::format!("{SEED}{tail}");
+            assert_eq!(
+                PixelId::parse(&long),
+                Err(PixelIdError::Length { len: long.len() })
+            );
+        }
         let bad = "784e6454-8c63-44c5-89db-6dcd33abcdeg";
         assert_eq!(
             PixelId::parse(bad),
