@@ -67,7 +67,10 @@ fn inline_tag(input: &str) {
         Ok(t) => {
             let html = t.to_string();
             assert_eq!(html.matches("</script").count(), 1, "{html}");
-            assert!(html.ends_with("</script>") && !html.contains("<!--"), "{html}");
+            assert!(
+                html.ends_with("</script>") && !html.contains("<!--"),
+                "{html}"
+            );
         }
         Err(e) => drop(e.to_string()),
     };
