@@ -134,6 +134,12 @@ const FLOOR: usize = 5;
 const FLOOR_MODULE: usize = 6;
 /// `auto.js` loaded as a module script, as its tag read before it was a classic script.
 const AUTO_MODULE: usize = 7;
+/// The core's inline tag (`dtpixel inline-tag`): `page_load` fired by the parser, `auto.js`
+/// loaded for the rest.
+const INLINE_TAG: usize = 8;
+
+/// [`Variant::head`] of [`INLINE_TAG`]: replaced by the tag the core writes for the page.
+const INLINE_TAG_HEAD: &str = "INLINE_TAG";
 
 /// The seed's snippet (read dt_pixel_id from the landing URL, inject the hidden <img>): inline
 /// in the floor page, and served as `/floor.js` for the external-script floor.
@@ -207,6 +213,12 @@ const VARIANTS: &[Variant] = &[
         request: "/pixel/",
         head: "<script type=module async src=/pkg/auto.js data-base='ORIGIN' data-mode=cached></script>",
     },
+    Variant {
+        name: "dtpixel inline tag (`dtpixel inline-tag`: the core's `InlineTag` fires `page_load` from the HTML, then loads `auto.js` for the rest)",
+        path: "/inline-tag.html",
+        request: "/pixel/",
+        head: INLINE_TAG_HEAD,
+    },
 ];
 
 /// Pages with marks inside the script (xtask/src/bench/marked_bundle.rs), loaded in the same
@@ -227,19 +239,38 @@ const PROFILED: &[Variant] = &[
     },
 ];
 
+/// The inline tag for pages served from `origin`: `auto.js` from the package there, cached mode,
+/// pixels to `origin`.
+fn inline_tag(origin: &str) -> Result<String, String> {
+    let src = format!("{origin}/pkg/auto.js");
+    let options = [("base", origin), ("mode", "cached")];
+    dtpixel::InlineTag::new(&src, &options)
+        .map(|t| t.to_string())
+        .map_err(|e| format!("the inline tag: {e}"))
+}
+
+/// What a variant's `<head>` holds for pages served from `origin`.
+fn head_of(variant: &Variant, origin: &str) -> Result<String, String> {
+    if variant.head == INLINE_TAG_HEAD {
+        inline_tag(origin)
+    } else {
+        Ok(variant.head.replace(ORIGIN, origin))
+    }
+}
+
 /// The whole page of a variant.
-fn page_html(variant: &Variant, origin: &str) -> String {
-    format!(
+fn page_html(variant: &Variant, origin: &str) -> Result<String, String> {
+    Ok(format!(
         "<!doctype html><html><head><meta charset=utf-8><title>shop</title>{}</head>\
          <body><h1>Winter sale</h1><p>A product page.</p></body></html>",
-        variant.head.replace(ORIGIN, origin)
-    )
+        head_of(variant, origin)?
+    ))
 }
 
 fn pages(server: &PageServer, marked: &Path) -> Result<(), String> {
     let origin = server.origin();
     for v in VARIANTS.iter().chain(PROFILED) {
-        server.page(v.path, &page_html(v, &origin));
+        server.page(v.path, &page_html(v, &origin)?);
     }
     server.file("/api/event", "text/plain", b"ok");
     let snippet = snippet!().replace(ORIGIN, &origin);
@@ -573,6 +604,18 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         count(auto_gz as f64),
         "1×".into(),
     ]);
+    // The inline tag is in every page's HTML (not cached with a file), before auto.js.
+    let tag_file = mode.out_dir().join("inline-tag.html");
+    std::fs::write(&tag_file, inline_tag(&server.origin())?)
+        .map_err(|e| format!("{}: {e}", tag_file.display()))?;
+    let (tag_raw, tag_gz) = sizes(&[tag_file])?;
+    t.row(vec![
+        "dtpixel inline tag + auto.js".into(),
+        format!("(in the page: {tag_raw} B, {tag_gz} B gzipped alone) + `auto.js`"),
+        count((tag_raw + auto_raw) as f64),
+        count((tag_gz + auto_gz) as f64),
+        ratio((tag_gz + auto_gz) as f64, auto_gz as f64),
+    ]);
     for (peer, dir) in PEERS.iter().zip(&peer_dirs) {
         let (raw, gz) = sizes(&[dir.join(peer.file)])?;
         t.row(vec![
@@ -606,7 +649,7 @@ pub fn run(mode: Mode) -> Result<Section, String> {
     for (i, v) in VARIANTS.iter().enumerate() {
         let min = times[i].first().copied().unwrap_or(f64::NAN);
         let max = times[i].last().copied().unwrap_or(f64::NAN);
-        let target = if i == ESM || i == AUTO {
+        let target = if i == ESM || i == AUTO || i == INLINE_TAG {
             format!(
                 "≤ {TIME_TARGET}× inline, ahead of both Plausible pages: {}",
                 verdict(met(i))
@@ -727,15 +770,13 @@ pub fn run(mode: Mode) -> Result<Section, String> {
         "What each page's `<head>` holds besides `<meta charset=utf-8><title>shop</title>` (every body is `<h1>Winter sale</h1><p>A product page.</p>`)",
         &["page", "head"],
     );
+    let origin = server.origin();
     for v in VARIANTS {
         t.row(vec![
             v.path.trim_start_matches('/').to_string(),
             format!(
                 "`{}`",
-                v.head
-                    .replace(ORIGIN, "http://127.0.0.1:PORT")
-                    .replace('\n', " ")
-                    .replace('|', "\\|")
+                head_of(v, &origin)?.replace(&origin, "http://127.0.0.1:PORT")
             ),
         ]);
     }
@@ -830,6 +871,24 @@ pub fn run(mode: Mode) -> Result<Section, String> {
          of one run on this machine).",
         warm_medians[AUTO] - warm_medians[FLOOR],
         warm_medians[ESM] - warm_medians[FLOOR_MODULE],
+    ));
+    let (tag_pixel, _) = find(INLINE_TAG, "/pixel/");
+    let (auto_start, auto_end) = find(INLINE_TAG, "/pkg/auto.js");
+    section.notes.push(format!(
+        "{} for the inline tag: {:.2}× the inline snippet's median (target ≤ {TIME_TARGET}×), \
+         {:.2}× the faster Plausible page's ({}). Like the seed's snippet it fires while the HTML \
+         is parsed (pixel at {tag_pixel:.1} ms), with the id checked and the URL written as the \
+         core does (tests/tests/browser_inline_tag.rs compares them in Chromium); `auto.js`, \
+         fetched from {auto_start:.1} to {auto_end:.1} ms, then stores the id and runs \
+         everything else without sending the `page_load` again.",
+        if met(INLINE_TAG) {
+            "Target met"
+        } else {
+            "**Target missed**"
+        },
+        medians[INLINE_TAG] / medians[0],
+        medians[INLINE_TAG] / medians[best_peer],
+        VARIANTS[best_peer].path.trim_start_matches('/'),
     ));
     for (i, floor) in [(ESM, FLOOR_MODULE), (AUTO, FLOOR)] {
         let floor_ratio = medians[floor] / medians[0];
