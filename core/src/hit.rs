@@ -492,6 +492,11 @@ mod tests {
                 "/pixel/not-an-id/event.gif",
                 HitError::BadPixelId(PixelIdError::Length { len: 9 }),
             ),
+            // An id with anything after it is not an id (nor counted as the id it starts with).
+            (
+                "/pixel/784e6454-8c63-44c5-89db-6dcd33abcdefx/event.gif",
+                HitError::BadPixelId(PixelIdError::Length { len: 37 }),
+            ),
             ("https://dttrk.com", HitError::NotPixelPath),
         ];
         for (input, expected) in cases {
