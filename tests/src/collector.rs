@@ -288,9 +288,17 @@ pub fn http_request(
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|err| e("timeout", err))?;
+    // The collector's address as the Host, unless the caller names another.
+    let host = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .map_or(addr.to_string(), |(_, v)| v.to_string());
     let mut request =
-        format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
+        format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
+    {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");

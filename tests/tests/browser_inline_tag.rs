@@ -259,3 +259,65 @@ fn in_bust_mode_the_inline_tag_counts_every_load_once_with_the_cores_cache_buste
     }
     assert_ne!(tokens[0], tokens[1]);
 }
+
+#[test]
+fn under_a_content_security_policy_the_hash_dtpixel_prints_lets_the_tag_run() {
+    let env = Env::new();
+    let src = env.shop.url("/pkg/auto.js");
+    let base = env.base();
+    let cli = |extra: &[&str]| {
+        let out = dtpixel_tests::collector::dtpixel()
+            .args([
+                "inline-tag",
+                "--src",
+                &src,
+                "--option",
+                &format!("base={base}"),
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim_end()
+            .to_string()
+    };
+    let tag = cli(&[]);
+    let hash = cli(&["--csp-hash"]);
+    let other = cli(&["--option", "mode=bust", "--csp-hash"]);
+    // No 'unsafe-inline': only the script with that hash runs, and auto.js from the shop.
+    for (path, allowed) in [("/csp", &hash), ("/wrong", &other)] {
+        let policy = format!(
+            "script-src {allowed} {} 'wasm-unsafe-eval'",
+            env.shop.origin()
+        );
+        env.shop.page(
+            path,
+            &format!(
+                r#"<!doctype html><meta charset="utf-8"><title>shop</title>
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+{tag}"#
+            ),
+        );
+    }
+    let browser = env.browser();
+    browser
+        .goto(&env.shop.url(&format!("/csp?dt_pixel_id={SEED}")))
+        .unwrap();
+    assert_eq!(env.wait_pixels(1)[0].target, seed_target(SEED, "page_load"));
+    wait_auto(&browser);
+    // Another tag's hash does not allow this one: nothing runs, nothing fires.
+    browser
+        .goto(&env.shop.url(&format!("/wrong?dt_pixel_id={OTHER}")))
+        .unwrap();
+    assert!(env.tracker.pixels_after(QUIET).is_empty());
+    assert_eq!(
+        js(&browser, "return typeof window.dtpixel"),
+        json!("undefined")
+    );
+}

@@ -160,6 +160,27 @@ fn invalid_input_exits_2_with_one_error_line() {
         "invalid base URL",
     );
     invalid(
+        &["url", "--pixel-id", &format!("{ID}0")],
+        "expected 36 characters",
+    );
+    const SRC: &str = "https://cdn.example/dtpixel/auto.js";
+    invalid(
+        &["inline-tag", "--src", "http://cdn.example/auto.js"],
+        "the auto.js URL: invalid base URL",
+    );
+    invalid(
+        &["inline-tag", "--src", SRC, "--option", "mode=always"],
+        "invalid value for the mode option (one of cached bust)",
+    );
+    invalid(
+        &["inline-tag", "--src", SRC, "--option", "onload=x"],
+        "--option onload: option 0 is not a start() option",
+    );
+    invalid(
+        &["inline-tag", "--src", SRC, "--option", "mode"],
+        "expected NAME=VALUE",
+    );
+    invalid(
         &[
             "parse",
             &format!("/pixel/{ID}/event.gif?event_type=a&event_type=b"),

@@ -16,6 +16,7 @@ use crate::html::esc;
 use crate::report_api::{params, text};
 use crate::serve::AppState;
 use crate::{dates, store};
+use dtpixel::InlineTag;
 
 const PRODUCT: &str = include_str!("../demo/index.html");
 const CART: &str = include_str!("../demo/cart.html");
@@ -88,8 +89,8 @@ fn demo_of(state: &AppState) -> Option<&Arc<Demo>> {
     state.demo.as_ref()
 }
 
-/// The collector's base URL as this browser reaches it: `http://{Host}{prefix}`.
-fn base(headers: &HeaderMap, prefix: &str) -> String {
+/// The demo's origin as this browser reaches it: `http://{Host}`.
+fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -98,7 +99,22 @@ fn base(headers: &HeaderMap, prefix: &str) -> String {
                 .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("127.0.0.1:8080");
-    format!("http://{host}{}", prefix.trim_end_matches('/'))
+    format!("http://{host}")
+}
+
+/// The tag a shop page carries: the core's inline tag (the landing's `page_load` fired as the
+/// page is parsed, then `auto.js`), or, where the core refuses the http origin (a non-loopback
+/// host), the one tag, whose `auto.js` then says why in the console.
+fn tag(origin: &str, base: &str, mode: &str) -> String {
+    let src = format!("{origin}/demo/pkg/auto.js");
+    let options = [("base", base), ("mode", mode)];
+    match InlineTag::new(&src, &options) {
+        Ok(tag) => tag.to_string(),
+        Err(_) => format!(
+            "<script async src=\"/demo/pkg/auto.js\" data-base=\"{}\" data-mode=\"{mode}\" data-debug=\"true\"></script>",
+            esc(base)
+        ),
+    }
 }
 
 /// `?mode=cached|bust` picks how the bundle fires pixels (default cached).
@@ -130,8 +146,10 @@ fn fill(template: &str, state: &AppState, headers: &HeaderMap, mode: &str) -> St
     } else {
         ""
     };
+    let origin = origin(headers);
+    let base = format!("{origin}{}", state.prefix.trim_end_matches('/'));
     template
-        .replace("{{BASE}}", &esc(&base(headers, &state.prefix)))
+        .replace("{{TAG}}", &tag(&origin, &base, mode))
         .replace("{{MODE}}", mode)
         .replace("{{NOTICE}}", notice)
 }
