@@ -33,10 +33,11 @@ const BOOL: &[&str] = &["true", "false"];
 /// queue), while the page is prerendered, or under Global Privacy Control / Do Not Track (unless
 /// `respectPrivacy` is off): `auto.js` then decides, as it does alone. The URL is the core's,
 /// written around the id ([`PixelUrl`]'s prefix and suffix); in bust mode it gets the core's
-/// random cache-buster shape (16 lowercase hex digits). `queue.pageLoad` tells `auto.js` that
-/// the page's `page_load` went out. Any exception is swallowed; `auto.js` still loads.
+/// random cache-buster shape (16 lowercase hex digits). `queue.pageLoad` tells the tracker
+/// (`auto.js`, or the page's own `start()`) that the page's `page_load` went out. Any exception
+/// is swallowed; `auto.js` still loads.
 const SCRIPT: &str = concat!(
-    r#"<script>(function(w,d){var q=w.dtpixel=w.dtpixel||[],n=w.navigator||{},s=d.createElement("script"),c=1,k,v,u,i,a;"#,
+    r#"<script>(function(w,d){var q=w.dtpixel=w.dtpixel||[],n=w.navigator||{},c=1,k,v,u,i,a,s;"#,
     r#"try{for(k=0;k<q.length;k++)if(q[k]&&q[k][0]=="consent")c=q[k][1]!==false;"#,
     r#"v=new URLSearchParams(w.location.search).get(@PARAM@);"#,
     r#"if(@PAGE_LOAD@&&c&&v&&!q.pixelId&&!d.prerendering&&!(@PRIVACY@&&(n.globalPrivacyControl===true||n.doNotTrack=="1"||w.doNotTrack=="1"))"#,
@@ -46,7 +47,7 @@ const SCRIPT: &str = concat!(
     r#"if(@KEEPALIVE@&&w.fetch)fetch(u,{keepalive:true,mode:"no-cors",credentials:"include"}).catch(function(){});"#,
     r#"else{i=d.createElement("img");i.setAttribute("height","1");i.setAttribute("width","1");i.setAttribute("style","display:none");i.src=u;(d.body||d.documentElement).appendChild(i)}"#,
     r#"q.pageLoad=u}}catch(e){}"#,
-    r#"s.async=true;s.src=@SRC@;@DATA@(d.head||d.documentElement).appendChild(s)})(window,document)</script>"#,
+    r#"@LOAD@})(window,document)</script>"#,
 );
 
 /// Why an [`InlineTag`] could not be made.
@@ -122,7 +123,7 @@ impl std::error::Error for InlineTagError {}
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct InlineTag<'a> {
-    src: &'a str,
+    src: Option<&'a str>,
     options: &'a [(&'a str, &'a str)],
     base: BaseUrl<'a>,
     param: &'a str,
@@ -136,6 +137,20 @@ impl<'a> InlineTag<'a> {
     /// The tag loading `auto.js` from `src` with `options`; see [`InlineTag`].
     pub fn new(src: &'a str, options: &'a [(&'a str, &'a str)]) -> Result<Self, InlineTagError> {
         let src = BaseUrl::parse(src).map_err(InlineTagError::Src)?.as_str();
+        Self::with_src(Some(src), options)
+    }
+
+    /// The tag for a page that starts the tracker itself (`import { start } from "dtpixel"` in
+    /// its own code, with the same options): it fires the landing's `page_load` and loads
+    /// nothing; `start()` then finds that `page_load` sent.
+    pub fn without_auto_js(options: &'a [(&'a str, &'a str)]) -> Result<Self, InlineTagError> {
+        Self::with_src(None, options)
+    }
+
+    fn with_src(
+        src: Option<&'a str>,
+        options: &'a [(&'a str, &'a str)],
+    ) -> Result<Self, InlineTagError> {
         let mut tag = InlineTag {
             src,
             options,
@@ -180,8 +195,11 @@ impl<'a> InlineTag<'a> {
             "KEEPALIVE" => w.write_str(flag(self.keepalive)),
             "PREFIX" => js_string(w, &Piece(self.base, Part::Prefix)),
             "SUFFIX" => js_string(w, &Piece(self.base, Part::Suffix)),
-            "SRC" => js_string(w, self.src),
-            "DATA" => {
+            "LOAD" => {
+                let Some(src) = self.src else { return Ok(()) };
+                w.write_str(r#"s=d.createElement("script");s.async=true;s.src="#)?;
+                js_string(w, src)?;
+                w.write_str(";")?;
                 for (name, value) in self.options {
                     w.write_str("s.setAttribute(\"data-")?;
                     for c in name.chars() {
@@ -194,7 +212,7 @@ impl<'a> InlineTag<'a> {
                     js_string(w, *value)?;
                     w.write_str(");")?;
                 }
-                Ok(())
+                w.write_str("(d.head||d.documentElement).appendChild(s)")
             }
             _ => Err(fmt::Error),
         }
@@ -319,6 +337,19 @@ mod tests {
         ));
         assert!(html.contains(r#".get("c");"#));
         assert!(!html.contains("@"));
+    }
+
+    #[test]
+    fn without_auto_js_it_loads_nothing() {
+        let html = InlineTag::without_auto_js(&[("mode", "bust")])
+            .unwrap()
+            .to_string();
+        assert!(html.contains("if(1){a=crypto") && html.contains("q.pageLoad=u"));
+        assert!(!html.contains("createElement(\"script\")") && !html.contains("data-mode"));
+        assert!(
+            html.ends_with("catch(e){}})(window,document)</script>"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -321,3 +321,49 @@ fn under_a_content_security_policy_the_hash_dtpixel_prints_lets_the_tag_run() {
         json!("undefined")
     );
 }
+
+#[test]
+fn without_auto_js_the_tag_fires_the_landing_and_the_pages_own_start_does_the_rest() {
+    let env = Env::new();
+    let base = env.base();
+    let options = [("base", base.as_str()), ("mode", "bust")];
+    let tag = InlineTag::without_auto_js(&options).unwrap();
+    env.shop.page(
+        "/app",
+        &format!(
+            r#"<!doctype html><meta charset="utf-8"><title>shop</title>
+<script>
+{COLLECT}
+</script>
+{tag}
+<script type="module">
+import {{ start }} from "/pkg/dtpixel.js";
+window.tracker = await start({{ base: "{base}", mode: "bust" }});
+window.started = true;
+</script>
+<body>{ADD}</body>"#
+        ),
+    );
+    let browser = env.browser();
+    open(&browser, &env.shop.url(&format!("/app?dt_pixel_id={SEED}")));
+    // Bust mode: a second page_load from start() would be a second request.
+    assert!(env.wait_pixels(1)[0]
+        .target
+        .starts_with(&format!("{}&cb=", seed_target(SEED, "page_load"))));
+    assert!(env.tracker.pixels_after(QUIET).is_empty());
+    assert_eq!(js(&browser, "return tracker.pixelId()"), json!(SEED));
+    browser.click("#add").unwrap();
+    assert!(env.wait_pixels(2)[1]
+        .target
+        .contains("event_type=add_to_cart&cb="));
+    // Nothing but the page's own import came from the package.
+    let fetched: Vec<String> = env
+        .shop
+        .requests()
+        .iter()
+        .filter(|r| r.path().starts_with("/pkg/"))
+        .map(|r| r.path().to_string())
+        .collect();
+    assert_eq!(fetched, ["/pkg/dtpixel.js"]);
+    assert_eq!(page_errors(&browser), json!([]));
+}

@@ -11,8 +11,12 @@ use crate::Failure;
 #[derive(Debug, Args)]
 pub struct InlineTagArgs {
     /// Where the shop serves the package's auto.js (https, or http for a loopback host).
-    #[arg(long)]
-    src: String,
+    #[arg(long, required_unless_present = "no_auto_js")]
+    src: Option<String>,
+    /// Load nothing: for a page whose own code imports dtpixel and calls start() with the same
+    /// options (start() finds the page_load sent).
+    #[arg(long, conflicts_with = "src")]
+    no_auto_js: bool,
     /// A start() option passed on to auto.js, as NAME=VALUE (repeatable): base, mode,
     /// transport, persist, ttlDays, param, autoPageLoad, spa, respectPrivacy, debug.
     #[arg(long = "option", value_name = "NAME=VALUE")]
@@ -33,7 +37,11 @@ pub fn inline_tag(args: &InlineTagArgs) -> Result<(), Failure> {
                 .ok_or_else(|| Failure::usage(format!("--option {o:?}: expected NAME=VALUE")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let tag = InlineTag::new(&args.src, &options)
+    let tag = match &args.src {
+        Some(src) => InlineTag::new(src, &options),
+        None => InlineTag::without_auto_js(&options),
+    };
+    let tag = tag
         .map_err(|e| match e {
             InlineTagError::UnknownOption { index } => Failure::usage(format!(
                 "--option {}: {e}",
