@@ -78,6 +78,7 @@ fn inline_tag(input: &str) {
     check(InlineTag::new(SRC, &[(input, "true")]));
     for name in ["base", "mode", "param", "ttlDays", "spa", "debug"] {
         check(InlineTag::new(SRC, &[(name, input)]));
+        check(InlineTag::without_auto_js(&[(name, input)]));
     }
 }
 
