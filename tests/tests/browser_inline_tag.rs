@@ -367,3 +367,30 @@ window.started = true;
     assert_eq!(fetched, ["/pkg/dtpixel.js"]);
     assert_eq!(page_errors(&browser), json!([]));
 }
+
+#[test]
+fn with_transport_keepalive_the_landing_goes_by_fetch_as_auto_js_would_send_it() {
+    let env = Env::new();
+    inline_page(
+        &env,
+        "/shop",
+        "/pkg/auto.js",
+        &[("transport", "keepalive")],
+        "",
+        ADD,
+    );
+    let browser = env.browser();
+    browser
+        .goto(&env.shop.url(&format!("/shop?dt_pixel_id={SEED}")))
+        .unwrap();
+    let hit = &env.wait_pixels(1)[0];
+    assert_eq!(hit.target, seed_target(SEED, "page_load"));
+    // A fetch, not an image: no <img> in the page, and the browser says so.
+    assert_eq!(hit.header("sec-fetch-dest"), Some("empty"));
+    wait_auto(&browser);
+    assert_eq!(js(&browser, "return document.images.length"), json!(0));
+    browser.click("#add").unwrap();
+    let hits = env.wait_pixels(2);
+    assert_eq!(hits[1].target, seed_target(SEED, "add_to_cart"));
+    assert_eq!(hits[1].header("sec-fetch-dest"), Some("empty"));
+}
