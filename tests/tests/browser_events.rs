@@ -169,7 +169,7 @@ fn auto_js_starts_from_its_data_attributes() {
         .target
         .starts_with(&format!("{}&cb=", seed_target(SEED, "page_load"))));
     // The one tag is one request: auto.js carries the tracker and its wasm core.
-    assert_eq!(package_requests(&env), ["/pkg/auto.js"]);
+    assert_eq!(env.package_requests(), ["/pkg/auto.js"]);
     browser.click("#add").unwrap();
     let hits = env.wait_pixels(2);
     assert!(hits[1].target.contains("event_type=add_to_cart&cb="));
@@ -211,16 +211,6 @@ fn auto_js_fires_on_a_page_in_another_encoding_from_a_server_that_names_no_chars
         js(&browser, "return document.characterSet"),
         json!("windows-1252")
     );
-}
-
-/// The paths the page requested from the package (`/pkg/…`), in order.
-fn package_requests(env: &Env) -> Vec<String> {
-    env.shop
-        .requests()
-        .iter()
-        .filter(|r| r.path().starts_with("/pkg/"))
-        .map(|r| r.path().to_string())
-        .collect()
 }
 
 #[test]

@@ -17,18 +17,7 @@ fn inline_page(env: &Env, path: &str, src: &str, options: &[(&str, &str)], pre: 
     let mut all = vec![("base", base.as_str())];
     all.extend_from_slice(options);
     let tag = InlineTag::new(&src, &all).unwrap();
-    env.shop.page(
-        path,
-        &format!(
-            r#"<!doctype html><meta charset="utf-8"><title>shop</title>
-<script>
-{COLLECT}
-{pre}
-</script>
-{tag}
-<body>{body}</body>"#
-        ),
-    );
+    env.shop_page(path, pre, &tag.to_string(), body);
 }
 
 /// Waits until auto.js, loaded by the inline tag, has started (the queue became the tracker).
@@ -209,13 +198,7 @@ fn the_inline_tag_holds_back_what_auto_js_holds_back() {
 
     // Global Privacy Control: nothing, unless respectPrivacy is off.
     env.tracker.clear();
-    let browser = env.browser();
-    browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })" }),
-        )
-        .unwrap();
+    let browser = env.browser_with_gpc();
     browser
         .goto(&env.shop.url(&format!("/shop?dt_pixel_id={SEED}")))
         .unwrap();
@@ -327,23 +310,12 @@ fn without_auto_js_the_tag_fires_the_landing_and_the_pages_own_start_does_the_re
     let env = Env::new();
     let base = env.base();
     let options = [("base", base.as_str()), ("mode", "bust")];
-    let tag = InlineTag::without_auto_js(&options).unwrap();
-    env.shop.page(
-        "/app",
-        &format!(
-            r#"<!doctype html><meta charset="utf-8"><title>shop</title>
-<script>
-{COLLECT}
-</script>
-{tag}
-<script type="module">
-import {{ start }} from "/pkg/dtpixel.js";
-window.tracker = await start({{ base: "{base}", mode: "bust" }});
-window.started = true;
-</script>
-<body>{ADD}</body>"#
-        ),
-    );
+    let tag = InlineTag::without_auto_js(&options).unwrap().to_string();
+    // The tag's script runs first, then the page's own module imports dtpixel and starts it.
+    let script = tag
+        .strip_prefix("<script>")
+        .and_then(|t| t.strip_suffix("</script>"));
+    env.page("/app", "{ mode: 'bust' }", script.unwrap(), ADD);
     let browser = env.browser();
     open(&browser, &env.shop.url(&format!("/app?dt_pixel_id={SEED}")));
     // Bust mode: a second page_load from start() would be a second request.
@@ -357,14 +329,7 @@ window.started = true;
         .target
         .contains("event_type=add_to_cart&cb="));
     // Nothing but the page's own import came from the package.
-    let fetched: Vec<String> = env
-        .shop
-        .requests()
-        .iter()
-        .filter(|r| r.path().starts_with("/pkg/"))
-        .map(|r| r.path().to_string())
-        .collect();
-    assert_eq!(fetched, ["/pkg/dtpixel.js"]);
+    assert_eq!(env.package_requests(), ["/pkg/dtpixel.js"]);
     assert_eq!(page_errors(&browser), json!([]));
 }
 

@@ -34,13 +34,7 @@ fn do_not_track_and_global_privacy_control_fire_nothing_unless_told_to_ignore_th
     drop(browser);
 
     // Global Privacy Control, as browsers that send it expose it (set before any page script).
-    let browser = env.browser();
-    browser
-        .cdp(
-            "Page.addScriptToEvaluateOnNewDocument",
-            json!({ "source": "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })" }),
-        )
-        .unwrap();
+    let browser = env.browser_with_gpc();
     open(&browser, &env.shop.url(&format!("/p?dt_pixel_id={SEED}")));
     assert_eq!(
         js(&browser, "return navigator.globalPrivacyControl"),

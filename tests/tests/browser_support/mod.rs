@@ -69,6 +69,23 @@ impl Env {
     /// [`Env::page`] with the bundle imported from `module` instead of `/pkg/dtpixel.js`.
     pub fn page_from(&self, module: &str, path: &str, options: &str, pre: &str, body: &str) {
         let base = self.base();
+        self.shop_page(
+            path,
+            pre,
+            &format!(
+                r#"<script type="module">
+import {{ start }} from "{module}";
+window.tracker = await start(Object.assign({{ base: "{base}" }}, {options}));
+window.started = true;
+</script>"#
+            ),
+            body,
+        );
+    }
+
+    /// Serves at `path` a shop page: a classic script that collects warnings and errors
+    /// ([`COLLECT`]) and then runs `pre`, then `head` (the tags under test), with `body` below.
+    pub fn shop_page(&self, path: &str, pre: &str, head: &str, body: &str) {
         self.shop.page(
             path,
             &format!(
@@ -77,11 +94,7 @@ impl Env {
 {COLLECT}
 {pre}
 </script>
-<script type="module">
-import {{ start }} from "{module}";
-window.tracker = await start(Object.assign({{ base: "{base}" }}, {options}));
-window.started = true;
-</script>
+{head}
 <body>{body}</body>"#
             ),
         );
@@ -90,6 +103,29 @@ window.started = true;
     /// Launches Chromium on a fresh profile.
     pub fn browser(&self) -> Browser {
         Browser::launch().unwrap()
+    }
+
+    /// Launches Chromium exposing Global Privacy Control, as browsers that send it do
+    /// (`navigator.globalPrivacyControl`, set before any page script).
+    pub fn browser_with_gpc(&self) -> Browser {
+        let browser = self.browser();
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })" }),
+            )
+            .unwrap();
+        browser
+    }
+
+    /// The paths the pages requested from the package (`/pkg/…`), in order.
+    pub fn package_requests(&self) -> Vec<String> {
+        self.shop
+            .requests()
+            .iter()
+            .filter(|r| r.path().starts_with("/pkg/"))
+            .map(|r| r.path().to_string())
+            .collect()
     }
 
     /// Launches Chromium with options.

@@ -143,7 +143,8 @@ const ESM_INLINE_TAG: usize = 9;
 
 /// [`Variant::head`] of [`INLINE_TAG`]: replaced by the tag the core writes for the page.
 const INLINE_TAG_HEAD: &str = "INLINE_TAG";
-/// Where [`ESM_INLINE_TAG`]'s head has the tag the core writes for a page importing dtpixel.
+/// [`Variant::head`] of [`ESM_INLINE_TAG`]: replaced by the tag the core writes for a page
+/// importing dtpixel, followed by the [`ESM`] page's head.
 const INLINE_TAG_NO_AUTO_JS: &str = "INLINE_TAG_NO_AUTO_JS";
 
 /// The seed's snippet (read dt_pixel_id from the landing URL, inject the hidden <img>): inline
@@ -228,9 +229,7 @@ const VARIANTS: &[Variant] = &[
         name: "dtpixel ESM bundle with the inline tag for imports (`dtpixel inline-tag --no-auto-js`, then the ESM page's import)",
         path: "/esm-inline-tag.html",
         request: "/pixel/",
-        head: "INLINE_TAG_NO_AUTO_JS<link rel=modulepreload href=/pkg/dtpixel.js>\
-               <script type=module async>import { start } from '/pkg/dtpixel.js'; \
-               start({ base: 'ORIGIN', mode: 'cached' });</script>",
+        head: INLINE_TAG_NO_AUTO_JS,
     },
 ];
 
@@ -268,13 +267,10 @@ fn inline_tag(origin: &str, with_auto_js: bool) -> Result<String, String> {
 
 /// What a variant's `<head>` holds for pages served from `origin`.
 fn head_of(variant: &Variant, origin: &str) -> Result<String, String> {
-    let head = variant.head.replace(ORIGIN, origin);
-    if head == INLINE_TAG_HEAD {
-        inline_tag(origin, true)
-    } else if let Some(rest) = head.strip_prefix(INLINE_TAG_NO_AUTO_JS) {
-        Ok(inline_tag(origin, false)? + rest)
-    } else {
-        Ok(head)
+    match variant.head {
+        INLINE_TAG_HEAD => inline_tag(origin, true),
+        INLINE_TAG_NO_AUTO_JS => Ok(inline_tag(origin, false)? + &head_of(&VARIANTS[ESM], origin)?),
+        head => Ok(head.replace(ORIGIN, origin)),
     }
 }
 
